@@ -1,0 +1,221 @@
+"""Boardroom: the CRM and scheduling API behind a board development programme."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+from flask import Flask, Response, g, request
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from api import config as config_module
+from api import idempotency
+from api.auth import authenticate, authorise
+from api.db import make_engine
+from api.errors import ProblemError, internal_error, problem_response, render_http_exception, render_problem
+from api.extensions import Session, api
+from api.web import PUBLIC, SAFE_METHODS
+
+log = logging.getLogger("boardroom")
+
+# Endpoints that belong to flask-smorest's docs blueprint or Flask itself, and need no token.
+PUBLIC_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_assets", "static"}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """The one place the app is assembled."""
+    app = Flask(__name__, instance_path=os.environ.get("BOARDROOM_INSTANCE_PATH") or None,
+                instance_relative_config=True, static_folder=None)
+    app.config.update(config_module.load(app.instance_path, config))
+    app.json.sort_keys = False
+    os.makedirs(app.instance_path, exist_ok=True)
+    _configure_docs(app)
+
+    engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
+    app.extensions["engine"] = engine
+    Session.configure(bind=engine)
+
+    from api.openapi import init_spec
+    api.init_app(app, spec_kwargs=init_spec())
+    from api.openapi import register_components
+    register_components(api.spec)
+    api.handle_http_exception = _handle_http_exception  # problem+json for every HTTP error
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(ProblemError, _handle_problem)
+    app.register_error_handler(StaleDataError, _handle_stale)
+    app.register_error_handler(IntegrityError, _handle_integrity)
+    app.register_error_handler(Exception, _handle_unexpected)
+
+    _register_blueprints(app)
+    _register_request_hooks(app)
+
+    from api.cli import register_commands
+    register_commands(app)
+    return app
+
+
+def _configure_docs(app: Flask) -> None:
+    import swagger_ui_bundle
+
+    app.config.setdefault("OPENAPI_SWAGGER_UI_PATH", "/docs")
+    app.config.setdefault("OPENAPI_SWAGGER_UI_URL", "/docs/assets/")
+    from flask import send_from_directory
+
+    def docs_assets(filename: str):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
+
+    app.add_url_rule("/docs/assets/<path:filename>", endpoint="docs_assets", view_func=docs_assets)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from api.accounts.routes import partners_blp, tokens_blp
+    from api.health.routes import blp as health_blp
+    from api.speakers.routes import blp as speakers_blp
+    from api.topics.routes import blp as topics_blp
+    from api.trusts.routes import blp as trusts_blp
+
+    for blp in (health_blp, trusts_blp, topics_blp, speakers_blp, partners_blp, tokens_blp):
+        api.register_blueprint(blp)
+    for module in ("api.bookings.routes", "api.scheduling.routes", "api.outcomes.routes",
+                   "api.calendar.routes", "api.webhooks.routes", "api.reports.routes", "api.audit_routes"):
+        try:
+            mod = __import__(module, fromlist=["blp"])
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        for name in dir(mod):
+            if name.endswith("blp"):
+                api.register_blueprint(getattr(mod, name))
+
+
+def _view_access(app: Flask) -> tuple[str, ...] | None:
+    """The roles a view declared with ``@blp.access`` (None: nothing declared, so denied)."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return (PUBLIC,)
+    view = app.view_functions.get(request.endpoint)
+    if view is None:
+        return None
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        method = request.method.lower()
+        handler = getattr(view_class, "get" if method == "head" else method, None)
+        return getattr(handler, "_access", None)
+    return getattr(view, "_access", None)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _authenticate_and_claim():
+        g.idempotency = None
+        if request.routing_exception is not None or request.method == "OPTIONS":
+            return None
+        roles = _view_access(app)
+        if roles is None:
+            log.error("endpoint %s declares no access rule; refused", request.endpoint)
+            return problem_response(403, detail="This endpoint is not open to any role.", slug="forbidden")
+        if request.method not in SAFE_METHODS and not Session().in_transaction():
+            # SQLite: take the write lock up front so concurrent writers queue rather than collide.
+            Session.connection(execution_options={"sqlite_immediate": True})
+        if roles == (PUBLIC,):
+            g.principal = None
+            return None
+        g.principal = authenticate(Session(), request.headers.get("Authorization"))
+        authorise(g.principal, roles)
+        if request.method == "POST" and "Idempotency-Key" in request.headers:
+            return _claim_idempotency_key()
+        return None
+
+    @app.after_request
+    def _commit(response: Response) -> Response:
+        if request.method in SAFE_METHODS:
+            Session.rollback()
+            return response
+        claim = g.get("idempotency")
+        try:
+            if claim is not None and response.status_code < 500 and response.status_code not in (400, 422):
+                if response.status_code >= 400:
+                    Session.rollback()  # the work failed; keep only the answer
+                _store_idempotent_response(claim, response)
+            if response.status_code < 400 or claim is not None and response.status_code not in (400, 422):
+                Session.commit()
+            else:
+                Session.rollback()
+        except StaleDataError:
+            Session.rollback()
+            return _handle_stale(None)
+        except IntegrityError as exc:
+            Session.rollback()
+            return _handle_integrity(exc)
+        except OperationalError:
+            Session.rollback()
+            log.exception("commit failed")
+            return problem_response(503, detail="The database is busy; retry shortly.", slug="unavailable",
+                                    headers={"Retry-After": "1"})
+        return response
+
+    @app.teardown_appcontext
+    def _remove_session(_exc):
+        Session.remove()
+
+
+def _claim_idempotency_key():
+    key = request.headers["Idempotency-Key"]
+    idempotency.validate_key(key)
+    claim = idempotency.Claim(principal_id=g.principal.token_id, route=f"POST {request.path}", key=key,
+                              fingerprint=idempotency.fingerprint(request.get_data(cache=True)))
+    stored = idempotency.begin(Session(), claim)
+    if stored is None:
+        g.idempotency = claim
+        return None
+    g.idempotency = None
+    response = Response(stored.body, status=stored.status_code)
+    for name, value in json.loads(stored.headers).items():
+        response.headers[name] = value
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _store_idempotent_response(claim: idempotency.Claim, response: Response) -> None:
+    from flask import current_app
+
+    created_id = None
+    if getattr(g, "response_holds_secret", False):
+        created_id = g.response_holds_secret
+    idempotency.store(Session(), claim, status_code=response.status_code,
+                      body=response.get_data(as_text=True), headers=dict(response.headers),
+                      ttl_hours=current_app.config["IDEMPOTENCY_TTL_HOURS"], created_id=created_id)
+
+
+def _handle_problem(error: ProblemError):
+    Session.rollback()
+    return render_problem(error)
+
+
+def _handle_http_exception(error: HTTPException):
+    Session.rollback()
+    return render_http_exception(error)
+
+
+def _handle_stale(_error):
+    Session.rollback()
+    return problem_response(412, detail="The resource changed while you were updating it; GET it again.",
+                            slug="precondition-failed", title="The resource has changed (stale If-Match)")
+
+
+def _handle_integrity(error: IntegrityError):
+    Session.rollback()
+    log.warning("integrity error: %s", error.orig.__class__.__name__)
+    return problem_response(409, detail="The change conflicts with existing data (a duplicate or a reference "
+                            "that no longer holds).", slug="conflict")
+
+
+def _handle_unexpected(error: Exception):
+    if isinstance(error, HTTPException):
+        return _handle_http_exception(error)
+    Session.rollback()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return internal_error()

@@ -1,0 +1,1 @@
+"""Partner organisations and API tokens: who may call the API, and on whose behalf."""

@@ -1,0 +1,72 @@
+"""Bearer tokens, roles and the acting principal; deny by default."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.accounts.models import ApiToken
+from api.errors import Forbidden, Unauthorized
+
+TOKEN_PREFIX = "brt_"
+ALL_ROLES = ("coordinator", "viewer", "partner")
+READERS = ("coordinator", "viewer")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: the token's id, name and role, and its partner for partner tokens."""
+
+    token_id: str
+    name: str
+    role: str
+    partner_id: str | None = None
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role == "partner"
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == "coordinator"
+
+
+SYSTEM = Principal(token_id="system", name="system", role="coordinator")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def generate_token() -> str:
+    """A random bearer token with 256 bits of entropy."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def authenticate(session: Session, authorization: str | None) -> Principal:
+    """Resolve an ``Authorization: Bearer`` header to a principal, or raise 401."""
+    challenge = {"WWW-Authenticate": 'Bearer realm="boardroom"'}
+    if not authorization:
+        raise Unauthorized("Send 'Authorization: Bearer <token>'.", headers=challenge)
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 200:
+        raise Unauthorized("Send 'Authorization: Bearer <token>'.", headers=challenge)
+    row = session.execute(
+        select(ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.partner_id).where(
+            ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None)
+        )
+    ).first()
+    if row is None:
+        raise Unauthorized("The token is unknown or has been revoked.",
+                           headers={"WWW-Authenticate": 'Bearer realm="boardroom", error="invalid_token"'})
+    return Principal(token_id=row.id, name=row.name, role=row.role, partner_id=row.partner_id)
+
+
+def authorise(principal: Principal, roles: tuple[str, ...]) -> None:
+    if principal.role not in roles:
+        raise Forbidden(f"A {principal.role} token may not do this; it needs one of: {', '.join(roles)}.")

@@ -1,0 +1,99 @@
+"""Bookings: scheduled sessions with a trust board, their speakers and attendees."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.db import Base, Id, UTCDateTime, Versioned
+from api.speakers.models import Speaker
+from api.topics.models import Topic
+from api.trusts.models import Contact, Trust
+
+KINDS = ("board_development", "masterclass", "follow_up")
+FORMATS = ("virtual", "in_person", "hybrid")
+STATUSES = ("requested", "provisional", "confirmed", "delivered", "cancelled")
+LIVE_STATUSES = ("requested", "provisional", "confirmed", "delivered")
+SPEAKER_ROLES = ("guest", "facilitator")
+
+booking_topics = Table(
+    "booking_topics",
+    Base.metadata,
+    Column("booking_id", ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+booking_attendees = Table(
+    "booking_attendees",
+    Base.metadata,
+    Column("booking_id", ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True),
+    Column("contact_id", ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Booking(Versioned, Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        UniqueConstraint("partner_id", "external_ref"),
+        CheckConstraint("starts_at < ends_at", name="range"),
+        Index("ix_bookings_trust_live_time", "trust_id", "live", "starts_at", "ends_at"),
+        Index("ix_bookings_starts_at_id", "starts_at", "id"),
+    )
+
+    trust_id: Mapped[str] = mapped_column(ForeignKey("trusts.id"))
+    partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"), index=True,
+                                                   comment="Set when a partner token created it.")
+    external_ref: Mapped[str | None] = mapped_column(String(200), comment="The partner's own reference.")
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    format: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    live: Mapped[bool] = mapped_column(Boolean, default=True,
+                                       comment="False once cancelled: only live bookings hold their time.")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    title: Mapped[str] = mapped_column(String(300))
+    location: Mapped[str | None] = mapped_column(String(500))
+    video_url: Mapped[str | None] = mapped_column(String(1000))
+    brief: Mapped[str | None] = mapped_column(Text, comment="Tailoring notes shared with speakers.")
+    notes: Mapped[str | None] = mapped_column(Text, comment="Internal; never shown to partners or in calendars.")
+    sequence: Mapped[int] = mapped_column(Integer, default=0,
+                                          comment="iCalendar SEQUENCE: grows on reschedule, format/location/link change, cancellation.")
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    ical_vevent: Mapped[str | None] = mapped_column(
+        Text, comment="The feed VEVENT, rendered by icalendar when the booking last changed; feeds join these."
+    )
+
+    trust: Mapped[Trust] = relationship()
+    topics: Mapped[list[Topic]] = relationship(secondary=booking_topics, order_by=Topic.slug)
+    attendees: Mapped[list[Contact]] = relationship(secondary=booking_attendees, order_by=Contact.name)
+    speakers: Mapped[list[BookingSpeaker]] = relationship(
+        back_populates="booking", cascade="all, delete-orphan", order_by="BookingSpeaker.starts_at",
+    )
+
+
+class BookingSpeaker(Id, Base):
+    """A speaker's slot in a booking; its absolute range and liveness are kept on the row for overlap checks."""
+
+    __tablename__ = "booking_speakers"
+    __table_args__ = (
+        UniqueConstraint("booking_id", "speaker_id"),
+        CheckConstraint("starts_at < ends_at", name="range"),
+        Index("ix_booking_speakers_speaker_live_time", "speaker_id", "live", "starts_at", "ends_at"),
+    )
+
+    booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    speaker_id: Mapped[str] = mapped_column(ForeignKey("speakers.id"))
+    role: Mapped[str] = mapped_column(String(20), default="guest")
+    own_slot: Mapped[bool] = mapped_column(Boolean, default=False,
+                                           comment="True when the slot was given; false means the whole booking.")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), comment="Effective start (the booking's when no slot).")
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    live: Mapped[bool] = mapped_column(Boolean, default=True, comment="Mirrors the booking: false once cancelled.")
+
+    booking: Mapped[Booking] = relationship(back_populates="speakers")
+    speaker: Mapped[Speaker] = relationship()

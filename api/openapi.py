@@ -1,0 +1,119 @@
+"""OpenAPI document: shared components (security, problem responses, headers) and the intro text."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from api.web import _STATUS_DESCRIPTIONS
+
+INTRO = """\
+Boardroom is the system of record for a board development programme run with NHS trust boards:
+trusts and their board contacts, bookings of sessions and their lifecycle, speakers from a worldwide
+expert network, outcomes, calendar invites and feeds, and partner webhooks.
+
+**Authentication.** Send `Authorization: Bearer <token>`. Roles: `coordinator` (everything),
+`viewer` (read only), `partner` (its own bookings, public trust and speaker data, its webhooks).
+A missing or unknown token is 401, a role that may not act is 403, and an object outside a partner's
+scope is 404.
+
+**Conventions.** Ids are UUID strings. Times are RFC 3339 with an offset; responses are in UTC (`Z`).
+Errors are RFC 9457 `application/problem+json` with `type`, `title`, `status`, `detail`, and for
+validation `errors` (`{field: [messages]}`). Lists take `page`/`page_size` (max 100), `updated_since`
+and `sort`, and answer an `X-Pagination` header and RFC 8288 `Link` header.
+
+**Concurrency.** Item responses carry an `ETag`. `PATCH` and `DELETE` require `If-Match`
+(428 when absent, 412 when stale; `*` matches any version). `If-None-Match` on a GET answers 304.
+
+**Retries.** Every `POST` accepts `Idempotency-Key` (1–255 characters), kept 48 hours per token and
+path: the same key and body replay the first answer (with `Idempotent-Replayed: true`), another body
+with the same key is 422, and a retry while the first is still running is 409. Answers that carry a
+secret (tokens, feeds, webhooks) are never stored; their replay is 409 naming the created id.
+"""
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details.",
+    "properties": {
+        "type": {"type": "string", "description": "A URI naming the kind of problem."},
+        "title": {"type": "string", "description": "Short summary of the kind of problem."},
+        "status": {"type": "integer", "description": "The HTTP status code."},
+        "detail": {"type": "string", "description": "What went wrong this time, for a human."},
+        "errors": {
+            "type": "object",
+            "description": "Validation errors: each field (dotted path for nested ones) to its messages.",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+        "conflicts": {
+            "type": "array",
+            "description": "Scheduling conflicts hit (409 on bookings and speaker slots).",
+            "items": {"$ref": "#/components/schemas/SchedulingConflictItem"},
+        },
+        "allowed": {"type": "array", "items": {"type": "string"},
+                    "description": "For an invalid status change: the statuses allowed from here."},
+        "created_id": {"type": "string", "description": "For a replayed secret-bearing POST: the id created."},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+CONFLICT_ITEM_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "kind": {"type": "string", "enum": ["speaker_overlap", "trust_overlap", "outside_availability"]},
+        "booking_id": {"type": ["string", "null"]},
+        "speaker_id": {"type": ["string", "null"]},
+        "starts_at": {"type": "string", "format": "date-time"},
+        "ends_at": {"type": "string", "format": "date-time"},
+    },
+    "required": ["kind", "starts_at", "ends_at"],
+}
+
+_EXAMPLES = {
+    400: {"type": "https://boardroom.example/problems/malformed-request", "title": "Malformed request",
+          "status": 400, "detail": "The request body is not valid JSON."},
+    401: {"type": "https://boardroom.example/problems/unauthorized", "title": "Authentication required",
+          "status": 401, "detail": "The token is unknown or has been revoked."},
+    403: {"type": "https://boardroom.example/problems/forbidden", "title": "Not allowed for this token's role",
+          "status": 403, "detail": "A viewer token may not do this; it needs one of: coordinator."},
+    404: {"type": "https://boardroom.example/problems/not-found", "title": "Not found", "status": 404,
+          "detail": "No trust with that id."},
+    409: {"type": "https://boardroom.example/problems/conflict", "title": "Conflict with the current state",
+          "status": 409, "detail": "A trust with ODS code RX1 already exists."},
+    412: {"type": "https://boardroom.example/problems/precondition-failed",
+          "title": "The resource has changed (stale If-Match)", "status": 412,
+          "detail": "The resource changed since you read it; GET it again for the current ETag."},
+    413: {"type": "https://boardroom.example/problems/payload-too-large", "title": "Request Entity Too Large",
+          "status": 413, "detail": "The request body is larger than the 1 MiB limit."},
+    422: {"type": "https://boardroom.example/problems/validation-error", "title": "The request is not valid",
+          "status": 422, "detail": "ods_code: Must be 3 to 5 letters or digits.",
+          "errors": {"ods_code": ["Must be 3 to 5 letters or digits."]}},
+    428: {"type": "https://boardroom.example/problems/precondition-required", "title": "If-Match header required",
+          "status": 428, "detail": "Send If-Match with the ETag from your last GET (or * for any version)."},
+    503: {"type": "https://boardroom.example/problems/not-ready", "title": "Service Unavailable", "status": 503,
+          "detail": "The database does not answer or has no schema."},
+}
+
+
+def init_spec() -> dict:
+    return {
+        "info": {"description": INTRO, "contact": {"name": "Boardroom programme team"}},
+        "servers": [{"url": "/", "description": "This server"}],
+    }
+
+
+def register_components(spec) -> None:
+    spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
+                                                   "description": "An API token from `/api/v1/tokens` or the CLI."})
+    spec.components.schema("SchedulingConflictItem", CONFLICT_ITEM_SCHEMA)
+    spec.components.schema("Problem", PROBLEM_SCHEMA)
+    for code, description in _STATUS_DESCRIPTIONS.items():
+        spec.components.response(f"Problem{code}", {
+            "description": description or HTTPStatus(code).phrase,
+            "content": {"application/problem+json": {
+                "schema": {"$ref": "#/components/schemas/Problem"},
+                "example": _EXAMPLES[code],
+            }},
+        })
+    spec.components.header("LINK", {
+        "description": "RFC 8288 links to the `first`, `prev`, `next` and `last` pages.",
+        "schema": {"type": "string"},
+    })

@@ -1,0 +1,1 @@
+"""Scheduling: speaker availability and the slot finder."""

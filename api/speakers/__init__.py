@@ -1,0 +1,1 @@
+"""Speakers from the expert network and their availability."""

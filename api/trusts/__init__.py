@@ -1,0 +1,1 @@
+"""NHS trusts, their board contacts and interactions: the CRM core."""

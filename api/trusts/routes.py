@@ -1,0 +1,145 @@
+"""Trust and contact endpoints."""
+
+from __future__ import annotations
+
+from flask import g, url_for
+from flask.views import MethodView
+
+from api.auth import ALL_ROLES, READERS
+from api.extensions import Session
+from api.trusts import service
+from api.trusts.schemas import (ContactListArgs, ContactPatchSchema, ContactSchema, TrustListArgs, TrustPatchSchema,
+                                TrustSchema)
+from api.web import Blueprint, conditional, etag_of, paginate, readable, require_if_match, write_guarded
+
+blp = Blueprint("trusts", __name__, url_prefix="/api/v1",
+                description="NHS trusts (with their ODS codes) and their board contacts.")
+
+
+@blp.route("/trusts")
+class Trusts(MethodView):
+    @blp.access(*ALL_ROLES)
+    @blp.arguments(TrustListArgs, location="query", as_kwargs=True)
+    @blp.response(200, TrustSchema(many=True))
+    @blp.paginate()
+    def get(self, pagination_parameters, **args):
+        """List trusts
+
+        Archived trusts are left out unless `include_archived=true` (or `updated_since` is given, so a
+        syncing client sees archivals). Partners see every trust but never the internal `notes`.
+        """
+        trusts = paginate(Session(), service.list_trusts(args), pagination_parameters)
+        return [service.present_trust(t, g.principal) for t in trusts]
+
+    @blp.access("coordinator")
+    @blp.arguments(TrustSchema, example={"name": "Leeds Teaching Hospitals NHS Trust", "ods_code": "RR8",
+                                         "region": "north_east_and_yorkshire", "trust_type": "acute",
+                                         "ics": "West Yorkshire ICS", "website": "https://www.leedsth.nhs.uk"})
+    @blp.response(201, TrustSchema, headers={"Location": {"description": "URL of the new trust",
+                                                          "schema": {"type": "string"}}})
+    @blp.errors(409)
+    def post(self, data):
+        """Create a trust
+
+        `ods_code` is stored upper case and must be unique (409 names the existing trust).
+        """
+        trust = service.create_trust(Session(), g.principal, data)
+        return trust, 201, {"ETag": etag_of(trust, "full"),
+                            "Location": url_for("trusts.TrustById", trust_id=trust.id)}
+
+
+@blp.route("/trusts/<uuid:trust_id>")
+class TrustById(MethodView):
+    @blp.access(*ALL_ROLES)
+    @readable(blp)
+    @blp.response(200, TrustSchema)
+    @blp.errors(404)
+    def get(self, trust_id):
+        """Get a trust
+
+        Archived trusts stay readable here.
+        """
+        trust = service.get_trust(Session(), str(trust_id))
+        return conditional(etag_of(trust, service.trust_view(g.principal)), service.present_trust(trust, g.principal))
+
+    @blp.access("coordinator")
+    @write_guarded(blp)
+    @blp.arguments(TrustPatchSchema, example={"ics": "West Yorkshire Health and Care Partnership"})
+    @blp.response(200, TrustSchema)
+    @blp.errors(404, 409)
+    def patch(self, data, trust_id):
+        """Update a trust
+
+        Send only the fields to change, with `If-Match` set to the ETag of your last read.
+        """
+        session = Session()
+        trust = service.get_trust(session, str(trust_id))
+        require_if_match(etag_of(trust, "full"))
+        trust = service.update_trust(session, g.principal, trust, data)
+        return trust, 200, {"ETag": etag_of(trust, "full")}
+
+    @blp.access("coordinator")
+    @write_guarded(blp)
+    @blp.response(204)
+    @blp.errors(404)
+    def delete(self, trust_id):
+        """Archive a trust
+
+        The trust stays readable by id and in lists with `include_archived=true`; its history is kept.
+        """
+        session = Session()
+        trust = service.get_trust(session, str(trust_id))
+        require_if_match(etag_of(trust, "full"))
+        service.archive_trust(session, g.principal, trust)
+
+
+@blp.route("/trusts/<uuid:trust_id>/contacts")
+class TrustContacts(MethodView):
+    @blp.access(*READERS)
+    @blp.arguments(ContactListArgs, location="query", as_kwargs=True)
+    @blp.response(200, ContactSchema(many=True))
+    @blp.paginate()
+    @blp.errors(404)
+    def get(self, trust_id, pagination_parameters, **args):
+        """List a trust's board contacts"""
+        session = Session()
+        trust = service.get_trust(session, str(trust_id))
+        return paginate(session, service.list_contacts(trust.id, args), pagination_parameters)
+
+    @blp.access("coordinator")
+    @blp.arguments(ContactSchema, example={"name": "Dr Siân Williams", "role": "Chief Digital Officer",
+                                           "email": "sian.williams@nhs.net"})
+    @blp.response(201, ContactSchema)
+    @blp.errors(404)
+    def post(self, data, trust_id):
+        """Add a board contact to a trust"""
+        session = Session()
+        trust = service.get_trust(session, str(trust_id))
+        contact = service.create_contact(session, g.principal, trust, data)
+        return contact, 201, {"ETag": etag_of(contact),
+                              "Location": url_for("trusts.ContactById", contact_id=contact.id)}
+
+
+@blp.route("/contacts/<uuid:contact_id>")
+class ContactById(MethodView):
+    @blp.access(*READERS)
+    @readable(blp)
+    @blp.response(200, ContactSchema)
+    @blp.errors(404)
+    def get(self, contact_id):
+        """Get a contact"""
+        contact = service.get_contact(Session(), str(contact_id))
+        return conditional(etag_of(contact), contact)
+
+    @blp.access("coordinator")
+    @write_guarded(blp)
+    @blp.arguments(ContactPatchSchema, example={"role": "Chair"})
+    @blp.response(200, ContactSchema)
+    @blp.errors(404, 409)
+    def patch(self, data, contact_id):
+        """Update a contact"""
+        session = Session()
+        contact = service.get_contact(session, str(contact_id))
+        require_if_match(etag_of(contact))
+        contact = service.update_contact(session, g.principal, contact, data)
+        return contact, 200, {"ETag": etag_of(contact)}

@@ -1,0 +1,74 @@
+"""Trust and contact request/response shapes."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from api.fields import HttpUrl, PartialMixin, Schema, Text, TimeZoneName, Timestamp
+from api.trusts.models import REGIONS, TRUST_TYPES
+from api.web import ListArgs
+
+ODS_RE = r"^[A-Za-z0-9]{3,5}$"
+
+
+class TrustSchema(Schema):
+    id = ma.fields.String(dump_only=True, metadata={"format": "uuid"})
+    name = Text(200, required=True, metadata={"example": "Leeds Teaching Hospitals NHS Trust"})
+    ods_code = ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(ODS_RE, error="Must be 3 to 5 letters or digits."),
+        metadata={"description": "NHS ODS code; stored upper case and unique.", "example": "RR8"},
+    )
+    region = ma.fields.String(required=True, validate=ma.validate.OneOf(REGIONS),
+                              metadata={"example": "north_east_and_yorkshire"})
+    trust_type = ma.fields.String(load_default="other", validate=ma.validate.OneOf(TRUST_TYPES),
+                                  metadata={"example": "acute"})
+    ics = Text(200, metadata={"description": "Integrated care system.", "example": "West Yorkshire ICS"})
+    website = HttpUrl(allow_none=True, validate=ma.validate.Length(max=500),
+                      metadata={"example": "https://www.leedsth.nhs.uk"})
+    timezone = TimeZoneName(load_default="Europe/London")
+    notes = Text(20000, metadata={"description": "Internal notes; never shown to partners."})
+    archived_at = Timestamp(dump_only=True, allow_none=True)
+    created_at = Timestamp(dump_only=True)
+    updated_at = Timestamp(dump_only=True)
+
+    @ma.post_load
+    def _upper_ods(self, data, **_kwargs):
+        if "ods_code" in data:
+            data["ods_code"] = data["ods_code"].upper()
+        return data
+
+
+class TrustPatchSchema(PartialMixin, TrustSchema):
+    """Any subset of a trust's fields."""
+
+
+class TrustListArgs(ListArgs):
+    region = ma.fields.String(validate=ma.validate.OneOf(REGIONS))
+    trust_type = ma.fields.String(validate=ma.validate.OneOf(TRUST_TYPES))
+    q = ma.fields.String(validate=ma.validate.Length(max=200),
+                         metadata={"description": "Matches name (contains, any case) or ODS code (exact)."})
+    engaged = ma.fields.Boolean(metadata={"description": "true: only trusts with a delivered booking; false: only those without."})
+    include_archived = ma.fields.Boolean(load_default=False)
+
+
+class ContactSchema(Schema):
+    id = ma.fields.String(dump_only=True, metadata={"format": "uuid"})
+    trust_id = ma.fields.String(dump_only=True, metadata={"format": "uuid"})
+    name = Text(200, required=True, metadata={"example": "Dr Siân Williams"})
+    role = Text(200, metadata={"example": "Chief Digital Officer"})
+    email = ma.fields.Email(allow_none=True, validate=ma.validate.Length(max=320),
+                            metadata={"example": "sian.williams@nhs.net"})
+    phone = Text(50, metadata={"example": "+44 113 243 3144"})
+    notes = Text(20000)
+    erased_at = Timestamp(dump_only=True, allow_none=True)
+    created_at = Timestamp(dump_only=True)
+    updated_at = Timestamp(dump_only=True)
+
+
+class ContactPatchSchema(PartialMixin, ContactSchema):
+    """Any subset of a contact's fields."""
+
+
+class ContactListArgs(ListArgs):
+    q = ma.fields.String(validate=ma.validate.Length(max=200), metadata={"description": "Name contains."})

@@ -1,0 +1,146 @@
+"""Rules for trusts and contacts: uniqueness of ODS codes, archiving, partner redaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api import audit
+from api.auth import Principal
+from api.db import utcnow
+from api.errors import Conflict, NotFound
+from api.trusts.models import Contact, Trust
+from api.web import Redacted, apply_sort
+
+TRUST_FIELDS = ("name", "ods_code", "region", "trust_type", "ics", "website", "timezone", "notes", "archived_at")
+CONTACT_FIELDS = ("name", "role", "email", "phone", "notes")
+PARTNER_HIDDEN_TRUST = frozenset({"notes"})
+
+TRUST_SORTS = {"id": Trust.id, "name": Trust.name, "ods_code": Trust.ods_code, "region": Trust.region,
+               "created_at": Trust.created_at, "updated_at": Trust.updated_at}
+CONTACT_SORTS = {"id": Contact.id, "name": Contact.name, "created_at": Contact.created_at,
+                 "updated_at": Contact.updated_at}
+
+
+def present_trust(trust: Trust, principal: Principal) -> Any:
+    return Redacted(trust, PARTNER_HIDDEN_TRUST) if principal.is_partner else trust
+
+
+def trust_view(principal: Principal) -> str:
+    return "partner" if principal.is_partner else "full"
+
+
+def delivered_booking_exists():
+    from api.bookings.models import Booking
+
+    return exists().where(Booking.trust_id == Trust.id, Booking.status == "delivered")
+
+
+def list_trusts(args: dict) -> Select:
+    stmt = select(Trust)
+    if not args.get("include_archived") and "updated_since" not in args:
+        stmt = stmt.where(Trust.archived_at.is_(None))
+    if "updated_since" in args:
+        stmt = stmt.where(Trust.updated_at >= args["updated_since"])
+    if "region" in args:
+        stmt = stmt.where(Trust.region == args["region"])
+    if "trust_type" in args:
+        stmt = stmt.where(Trust.trust_type == args["trust_type"])
+    if args.get("q"):
+        q = args["q"].strip()
+        stmt = stmt.where(or_(func.lower(Trust.name).contains(q.lower(), autoescape=True),
+                              Trust.ods_code == q.upper()))
+    if "engaged" in args:
+        engaged = delivered_booking_exists()
+        stmt = stmt.where(engaged if args["engaged"] else ~engaged)
+    return apply_sort(stmt, args.get("sort"), TRUST_SORTS, default=[Trust.name])
+
+
+def get_trust(session: Session, trust_id: str) -> Trust:
+    trust = session.get(Trust, trust_id)
+    if trust is None:
+        raise NotFound("No trust with that id.")
+    return trust
+
+
+def _ensure_unique_ods(session: Session, ods_code: str, trust_id: str | None = None) -> None:
+    clash = session.scalar(select(Trust.id).where(Trust.ods_code == ods_code))
+    if clash is not None and clash != trust_id:
+        raise Conflict(f"A trust with ODS code {ods_code} already exists.", existing_id=clash)
+
+
+def _flush_unique(session: Session, ods_code: str) -> None:
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"A trust with ODS code {ods_code} already exists.") from None
+
+
+def create_trust(session: Session, principal: Principal, data: dict) -> Trust:
+    _ensure_unique_ods(session, data["ods_code"])
+    trust = Trust(**data)
+    session.add(trust)
+    _flush_unique(session, trust.ods_code)
+    audit.record(session, principal, "trust", trust.id, "create", {}, audit.snapshot(trust, TRUST_FIELDS))
+    return trust
+
+
+def update_trust(session: Session, principal: Principal, trust: Trust, data: dict) -> Trust:
+    before = audit.snapshot(trust, TRUST_FIELDS)
+    if "ods_code" in data:
+        _ensure_unique_ods(session, data["ods_code"], trust.id)
+    for field, value in data.items():
+        setattr(trust, field, value)
+    _flush_unique(session, trust.ods_code)
+    audit.record(session, principal, "trust", trust.id, "update", before, audit.snapshot(trust, TRUST_FIELDS))
+    return trust
+
+
+def archive_trust(session: Session, principal: Principal, trust: Trust) -> None:
+    if trust.archived_at is not None:
+        return
+    trust.archived_at = utcnow()
+    session.flush()
+    audit.record(session, principal, "trust", trust.id, "archive",
+                 {"archived_at": None}, {"archived_at": audit.snapshot(trust, ("archived_at",))["archived_at"]})
+
+
+# --- contacts ---------------------------------------------------------------------------------
+
+def list_contacts(trust_id: str, args: dict) -> Select:
+    stmt = select(Contact).where(Contact.trust_id == trust_id)
+    if "updated_since" in args:
+        stmt = stmt.where(Contact.updated_at >= args["updated_since"])
+    if args.get("q"):
+        stmt = stmt.where(func.lower(Contact.name).contains(args["q"].strip().lower(), autoescape=True))
+    return apply_sort(stmt, args.get("sort"), CONTACT_SORTS, default=[Contact.name])
+
+
+def get_contact(session: Session, contact_id: str) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound("No contact with that id.")
+    return contact
+
+
+def create_contact(session: Session, principal: Principal, trust: Trust, data: dict) -> Contact:
+    contact = Contact(trust_id=trust.id, **data)
+    session.add(contact)
+    session.flush()
+    audit.record(session, principal, "contact", contact.id, "create", {}, audit.snapshot(contact, CONTACT_FIELDS))
+    return contact
+
+
+def update_contact(session: Session, principal: Principal, contact: Contact, data: dict) -> Contact:
+    if contact.erased_at is not None:
+        raise Conflict("This contact has been erased and can no longer be changed.")
+    before = audit.snapshot(contact, CONTACT_FIELDS)
+    for field, value in data.items():
+        setattr(contact, field, value)
+    session.flush()
+    audit.record(session, principal, "contact", contact.id, "update", before, audit.snapshot(contact, CONTACT_FIELDS))
+    return contact

@@ -1,0 +1,262 @@
+"""HTTP conventions shared by every resource: access rules, pagination links, ETags, lists."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import wraps
+from typing import Any, Callable, Iterable
+from urllib.parse import urlencode
+
+import flask_smorest
+import marshmallow as ma
+from flask import Response, request
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from api.errors import PreconditionFailed, PreconditionRequired, ValidationFailed
+
+PUBLIC = "public"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+_STATUS_DESCRIPTIONS = {
+    400: "Malformed request: the body is not valid JSON.",
+    401: "Missing, unknown or revoked bearer token.",
+    403: "The token's role may not do this.",
+    404: "Not found, or outside the caller's scope.",
+    409: "Conflicts with the current state (duplicate, scheduling overlap, invalid state change, "
+         "or an Idempotency-Key whose first request is still running).",
+    412: "If-Match does not match the current ETag: fetch the resource again and retry.",
+    413: "Body larger than 1 MiB.",
+    422: "Validation failed; `errors` maps each field to its messages.",
+    428: "If-Match is required for this method.",
+    503: "Not ready: the database does not answer or is not at the newest migration.",
+}
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint with Boardroom's access rules, problem responses and Link headers."""
+
+    def access(self, *roles: str) -> Callable:
+        """Declare who may call a view (deny by default: a view without this is refused).
+
+        ``access(PUBLIC)`` marks an endpoint that needs no token.
+        """
+        public = roles == (PUBLIC,)
+
+        def decorator(func):
+            func._access = roles
+            func = self.doc(security=[] if public else [{"bearerAuth": []}])(func)
+            if not public:
+                func = self.errors(401, 403)(func)
+            func._access = roles
+            return func
+
+        return decorator
+
+    def errors(self, *codes: int) -> Callable:
+        """Document problem+json error responses for a view."""
+
+        def decorator(func):
+            access = getattr(func, "_access", None)
+            for code in codes:
+                func = self.alt_response(code, response=f"Problem{code}")(func)
+            if access is not None:
+                func._access = access
+            return func
+
+        return decorator
+
+    def _set_pagination_metadata(self, page_params, result, headers):
+        result, headers = super()._set_pagination_metadata(page_params, result, headers)
+        link = link_header(page_params.page, page_params.page_size, page_params.item_count)
+        if link:
+            headers["Link"] = link
+        return result, headers
+
+    def _document_pagination_metadata(self, spec, resp_doc):
+        super()._document_pagination_metadata(spec, resp_doc)
+        resp_doc["headers"]["Link"] = "LINK"
+
+
+def link_header(page: int, page_size: int, total: int) -> str:
+    """RFC 8288 links to the first, previous, next and last pages, keeping other query args."""
+    last = max(1, -(-total // page_size))
+    args = request.args.to_dict(flat=True)
+
+    def url(p: int) -> str:
+        return request.base_url + "?" + urlencode({**args, "page": p, "page_size": page_size})
+
+    links = [f'<{url(1)}>; rel="first"', f'<{url(last)}>; rel="last"']
+    if page > 1:
+        links.append(f'<{url(min(page - 1, last))}>; rel="prev"')
+    if page < last:
+        links.append(f'<{url(page + 1)}>; rel="next"')
+    return ", ".join(links)
+
+
+def paginate(session: Session, stmt: Select, pagination_parameters, *, count_stmt: Select | None = None) -> list:
+    """Run a list query for one page and record the total for X-Pagination."""
+    pp = pagination_parameters
+    if count_stmt is None:
+        count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
+    pp.item_count = session.scalar(count_stmt)
+    page = session.scalars(stmt.limit(pp.page_size).offset(pp.first_item)).unique().all()
+    return list(page)
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+class ListArgs(ma.Schema):
+    """Query arguments every list takes."""
+
+    updated_since = ma.fields.AwareDateTime(
+        metadata={"description": "Only objects changed at or after this time (RFC 3339 with offset). "
+                                 "Archived and cancelled objects are included, so partner systems can sync."}
+    )
+    sort = ma.fields.String(
+        validate=ma.validate.Length(max=200),
+        metadata={"description": "Comma-separated fields, `-` for descending, e.g. `-updated_at,name`."},
+    )
+
+
+def apply_sort(stmt: Select, sort: str | None, allowed: dict[str, Any], default: Iterable) -> Select:
+    """Order a list query by the client's ``sort`` (validated against ``allowed``), then by id."""
+    order = []
+    if sort:
+        for part in sort.split(","):
+            part = part.strip()
+            desc = part.startswith("-")
+            name = part.lstrip("-+")
+            if name not in allowed:
+                raise ValidationFailed({"sort": [f"Unknown sort field {name!r}; use one of: {', '.join(sorted(allowed))}."]})
+            column = allowed[name]
+            order.append(column.desc() if desc else column.asc())
+    else:
+        order.extend(default)
+    id_column = allowed.get("id")
+    if id_column is not None:
+        order.append(id_column.asc())
+    return stmt.order_by(*order)
+
+
+def split_csv(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+# --- ETags and conditional requests ------------------------------------------------------------
+
+def etag_of(obj: Any, view: str = "") -> str:
+    """A strong ETag for one object as one kind of caller sees it (version-based, opaque)."""
+    raw = f"{type(obj).__name__}:{obj.id}:{obj.version}:{view}"
+    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:24] + '"'
+
+
+def etag_of_data(data: Any) -> str:
+    raw = json.dumps(data, sort_keys=True, default=str)
+    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:24] + '"'
+
+
+def _etag_list(header: str) -> list[str]:
+    return [t.strip().removeprefix("W/") for t in header.split(",") if t.strip()]
+
+
+def require_if_match(current: str) -> None:
+    """PATCH/DELETE must name the version they change: absent 428, stale 412, ``*`` matches any."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        raise PreconditionRequired("Send If-Match with the ETag from your last GET (or * for any version).")
+    if header.strip() == "*":
+        return
+    if current not in _etag_list(header):
+        raise PreconditionFailed("The resource changed since you read it; GET it again for the current ETag.",
+                                 headers={"ETag": current})
+
+
+def not_modified(etag: str) -> Response | None:
+    """A 304 when If-None-Match names the current ETag."""
+    header = request.headers.get("If-None-Match")
+    if header and (header.strip() == "*" or etag in _etag_list(header)):
+        response = Response(status=304)
+        response.headers["ETag"] = etag
+        return response
+    return None
+
+
+def conditional(etag: str, data: Any, status: int = 200, headers: dict | None = None):
+    """Return data with its ETag, or a bare 304 if the client already has it."""
+    cached = not_modified(etag) if request.method in ("GET", "HEAD") else None
+    if cached is not None:
+        return cached
+    return data, status, {"ETag": etag, **(headers or {})}
+
+
+IF_MATCH_PARAM = {
+    "in": "header", "name": "If-Match", "required": True,
+    "schema": {"type": "string"},
+    "description": "The ETag from your last read of this object, or `*` to change any version.",
+}
+IF_NONE_MATCH_PARAM = {
+    "in": "header", "name": "If-None-Match", "required": False,
+    "schema": {"type": "string"},
+    "description": "An ETag you hold; if it is still current the answer is 304 with no body.",
+}
+IDEMPOTENCY_PARAM = {
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Makes a retry safe: the same key and body replay the first response for 24 hours.",
+}
+
+
+def write_guarded(blp: Blueprint) -> Callable:
+    """Document If-Match and its 412/428 answers on a PATCH/DELETE view."""
+
+    def decorator(func):
+        access = getattr(func, "_access", None)
+        func = blp.doc(parameters=[IF_MATCH_PARAM])(func)
+        func = blp.errors(412, 428)(func)
+        if access is not None:
+            func._access = access
+        return func
+
+    return decorator
+
+
+def readable(blp: Blueprint) -> Callable:
+    """Document If-None-Match and 304 on an item GET view."""
+
+    def decorator(func):
+        access = getattr(func, "_access", None)
+        func = blp.doc(parameters=[IF_NONE_MATCH_PARAM])(func)
+        func = blp.alt_response(304, description="Not modified: your ETag is current.")(func)
+        if access is not None:
+            func._access = access
+        return func
+
+    return decorator
+
+
+def keep_access(wrapper: Callable, func: Callable) -> Callable:
+    access = getattr(func, "_access", None)
+    if access is not None:
+        wrapper._access = access
+    return wrapper
+
+
+__all__ = ["Blueprint", "PUBLIC", "ListArgs", "apply_sort", "paginate", "etag_of", "require_if_match",
+           "conditional", "write_guarded", "readable", "split_csv", "wraps"]
+
+
+class Redacted:
+    """A read-only view of an object without some fields (a partner never sees internal notes)."""
+
+    __slots__ = ("_obj", "_hidden")
+
+    def __init__(self, obj: Any, hidden: frozenset[str]):
+        self._obj = obj
+        self._hidden = hidden
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._hidden:
+            raise AttributeError(name)
+        return getattr(self._obj, name)
