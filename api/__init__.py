@@ -80,11 +80,12 @@ def _register_blueprints(app: Flask) -> None:
     for blp in (health_blp, trusts_blp, topics_blp, speakers_blp, partners_blp, tokens_blp):
         api.register_blueprint(blp)
     for module in ("api.bookings.routes", "api.scheduling.routes", "api.outcomes.routes",
-                   "api.calendar.routes", "api.webhooks.routes", "api.reports.routes", "api.audit_routes"):
+                   "api.calendar.routes", "api.webhooks.routes", "api.reports.routes", "api.interactions.routes",
+                   "api.privacy.routes", "api.audit_routes"):
         try:
             mod = __import__(module, fromlist=["blp"])
         except ModuleNotFoundError as exc:
-            if exc.name != module:
+            if not module.startswith(exc.name or "-"):
                 raise
             continue
         for name in dir(mod):

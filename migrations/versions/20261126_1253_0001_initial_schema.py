@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: a1b329b832a8
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 12:51:45.713000
+Create Date: 2026-11-26 12:53:38.437462
 """
 from alembic import op
 import sqlalchemy as sa
 import api.db
 
 
-revision = 'a1b329b832a8'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None

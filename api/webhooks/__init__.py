@@ -1,0 +1,1 @@
+"""Webhooks: partner subscriptions, signed event delivery and the delivery worker."""
