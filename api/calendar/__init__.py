@@ -1,0 +1,1 @@
+"""Calendars: invites and subscribable feeds in iCalendar form."""
