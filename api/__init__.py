@@ -132,7 +132,7 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _commit(response: Response) -> Response:
-        if request.method in SAFE_METHODS:
+        if request.method in SAFE_METHODS and not (g.get("commit_read") and response.status_code < 400):
             Session.rollback()
             return response
         claim = g.get("idempotency")

@@ -27,6 +27,8 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "IDEMPOTENCY_TTL_HOURS": int(os.environ.get("BOARDROOM_IDEMPOTENCY_TTL_HOURS", "48")),
         "FEED_HISTORY_DAYS": int(os.environ.get("BOARDROOM_FEED_HISTORY_DAYS", "365")),
         "FEED_CANCELLED_DAYS": 30,
+        "RETENTION_DAYS": int(os.environ.get("BOARDROOM_RETENTION_DAYS", "2555")),
+        "BOOKING_URL_TEMPLATE": os.environ.get("BOARDROOM_BOOKING_URL_TEMPLATE"),  # e.g. https://app/bookings/{id}
         # flask-smorest / apispec
         "API_TITLE": "Boardroom API",
         "API_VERSION": "1.0.0",

@@ -100,7 +100,7 @@ def db(app, engine):
         Session.remove()
         transaction.rollback()
         connection.close()
-        Session.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+        Session.configure(bind=engine, join_transaction_mode="conditional_savepoint")
 
 
 # --- clients ---------------------------------------------------------------------------------------

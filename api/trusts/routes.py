@@ -6,11 +6,13 @@ from flask import g, url_for
 from flask.views import MethodView
 
 from api.auth import ALL_ROLES, READERS
+from api.csv_output import documents_csv, dump_csv, wants_csv
 from api.extensions import Session
 from api.trusts import service
 from api.trusts.schemas import (ContactListArgs, ContactPatchSchema, ContactSchema, TrustListArgs, TrustPatchSchema,
                                 TrustSchema)
-from api.web import Blueprint, conditional, etag_of, paginate, readable, require_if_match, write_guarded
+from api.web import (Blueprint, conditional, etag_of, etag_of_data, paginate, readable, require_if_match,
+                     write_guarded)
 
 blp = Blueprint("trusts", __name__, url_prefix="/api/v1",
                 description="NHS trusts (with their ODS codes) and their board contacts.")
@@ -21,6 +23,7 @@ class Trusts(MethodView):
     @blp.access(*ALL_ROLES)
     @blp.arguments(TrustListArgs, location="query", as_kwargs=True)
     @blp.response(200, TrustSchema(many=True))
+    @documents_csv(blp)
     @blp.paginate()
     def get(self, pagination_parameters, **args):
         """List trusts
@@ -29,7 +32,10 @@ class Trusts(MethodView):
         syncing client sees archivals). Partners see every trust but never the internal `notes`.
         """
         trusts = paginate(Session(), service.list_trusts(args), pagination_parameters)
-        return [service.present_trust(t, g.principal) for t in trusts]
+        trusts = [service.present_trust(t, g.principal) for t in trusts]
+        if wants_csv():
+            return dump_csv(TrustSchema(exclude=("engagement",)), trusts, "trusts.csv")
+        return trusts
 
     @blp.access("coordinator")
     @blp.arguments(TrustSchema, example={"name": "Leeds Teaching Hospitals NHS Trust", "ods_code": "RR8",
@@ -43,9 +49,9 @@ class Trusts(MethodView):
 
         `ods_code` is stored upper case and must be unique (409 names the existing trust).
         """
-        trust = service.create_trust(Session(), g.principal, data)
-        return trust, 201, {"ETag": etag_of(trust, "full"),
-                            "Location": url_for("trusts.TrustById", trust_id=trust.id)}
+        session = Session()
+        trust, etag = _with_engagement(session, service.create_trust(session, g.principal, data))
+        return trust, 201, {"ETag": etag, "Location": url_for("trusts.TrustById", trust_id=trust.id)}
 
 
 @blp.route("/trusts/<uuid:trust_id>")
@@ -57,10 +63,14 @@ class TrustById(MethodView):
     def get(self, trust_id):
         """Get a trust
 
-        Archived trusts stay readable here.
+        Archived trusts stay readable here. Coordinators and viewers also get `engagement` (sessions delivered and
+        upcoming, last interaction, open next steps); its ETag covers that summary too.
         """
-        trust = service.get_trust(Session(), str(trust_id))
-        return conditional(etag_of(trust, service.trust_view(g.principal)), service.present_trust(trust, g.principal))
+        session = Session()
+        trust = service.get_trust(session, str(trust_id))
+        if g.principal.is_partner:
+            return conditional(etag_of(trust, "partner"), service.present_trust(trust, g.principal))
+        return conditional(*_with_engagement(session, trust)[::-1])
 
     @blp.access("coordinator")
     @write_guarded(blp)
@@ -74,9 +84,9 @@ class TrustById(MethodView):
         """
         session = Session()
         trust = service.get_trust(session, str(trust_id))
-        require_if_match(etag_of(trust, "full"))
-        trust = service.update_trust(session, g.principal, trust, data)
-        return trust, 200, {"ETag": etag_of(trust, "full")}
+        _require_trust_match(session, trust)
+        trust, etag = _with_engagement(session, service.update_trust(session, g.principal, trust, data))
+        return trust, 200, {"ETag": etag}
 
     @blp.access("coordinator")
     @write_guarded(blp)
@@ -89,8 +99,20 @@ class TrustById(MethodView):
         """
         session = Session()
         trust = service.get_trust(session, str(trust_id))
-        require_if_match(etag_of(trust, "full"))
+        _require_trust_match(session, trust)
         service.archive_trust(session, g.principal, trust)
+
+
+def _with_engagement(session, trust):
+    """The trust with its engagement summary, and an ETag covering both."""
+    from api.reports.service import engagement
+
+    summary = engagement(session, trust.id)
+    return service.WithEngagement(trust, summary), etag_of(trust, "full:" + etag_of_data(summary))
+
+
+def _require_trust_match(session, trust) -> None:
+    require_if_match(_with_engagement(session, trust)[1])
 
 
 @blp.route("/trusts/<uuid:trust_id>/contacts")
@@ -98,13 +120,17 @@ class TrustContacts(MethodView):
     @blp.access(*READERS)
     @blp.arguments(ContactListArgs, location="query", as_kwargs=True)
     @blp.response(200, ContactSchema(many=True))
+    @documents_csv(blp)
     @blp.paginate()
     @blp.errors(404)
     def get(self, trust_id, pagination_parameters, **args):
         """List a trust's board contacts"""
         session = Session()
         trust = service.get_trust(session, str(trust_id))
-        return paginate(session, service.list_contacts(trust.id, args), pagination_parameters)
+        contacts = paginate(session, service.list_contacts(trust.id, args), pagination_parameters)
+        if wants_csv():
+            return dump_csv(ContactSchema(), contacts, "contacts.csv")
+        return contacts
 
     @blp.access("coordinator")
     @blp.arguments(ContactSchema, example={"name": "Dr Siân Williams", "role": "Chief Digital Officer",

@@ -31,12 +31,21 @@ class TrustSchema(Schema):
     archived_at = Timestamp(dump_only=True, allow_none=True)
     created_at = Timestamp(dump_only=True)
     updated_at = Timestamp(dump_only=True)
+    engagement = ma.fields.Nested(lambda: EngagementSchema(), dump_only=True, metadata={
+        "description": "Coordinators and viewers reading one trust: its sessions, last interaction and open next steps."})
 
     @ma.post_load
     def _upper_ods(self, data, **_kwargs):
         if "ods_code" in data:
             data["ods_code"] = data["ods_code"].upper()
         return data
+
+
+class EngagementSchema(Schema):
+    sessions_delivered = ma.fields.Integer()
+    sessions_upcoming = ma.fields.Integer(metadata={"description": "Requested, provisional or confirmed, still to come."})
+    last_interaction_at = Timestamp(allow_none=True)
+    open_next_steps = ma.fields.Integer()
 
 
 class TrustPatchSchema(PartialMixin, TrustSchema):

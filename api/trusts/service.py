@@ -17,7 +17,7 @@ from api.web import Redacted, apply_sort
 
 TRUST_FIELDS = ("name", "ods_code", "region", "trust_type", "ics", "website", "timezone", "notes", "archived_at")
 CONTACT_FIELDS = ("name", "role", "email", "phone", "notes")
-PARTNER_HIDDEN_TRUST = frozenset({"notes"})
+PARTNER_HIDDEN_TRUST = frozenset({"notes", "engagement"})
 
 TRUST_SORTS = {"id": Trust.id, "name": Trust.name, "ods_code": Trust.ods_code, "region": Trust.region,
                "created_at": Trust.created_at, "updated_at": Trust.updated_at}
@@ -27,6 +27,19 @@ CONTACT_SORTS = {"id": Contact.id, "name": Contact.name, "created_at": Contact.c
 
 def present_trust(trust: Trust, principal: Principal) -> Any:
     return Redacted(trust, PARTNER_HIDDEN_TRUST) if principal.is_partner else trust
+
+
+class WithEngagement:
+    """A trust as one coordinator or viewer reads it: with its engagement summary."""
+
+    __slots__ = ("_trust", "engagement")
+
+    def __init__(self, trust: Trust, engagement: dict):
+        self._trust = trust
+        self.engagement = engagement
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._trust, name)
 
 
 def trust_view(principal: Principal) -> str:

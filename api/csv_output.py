@@ -1,0 +1,76 @@
+"""CSV for tabular answers: content negotiation, rendering dumped rows, and the OpenAPI note."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any, Callable, Iterable
+
+from flask import Response, request
+
+CSV_MEDIA_TYPE = "text/csv"
+
+
+def wants_csv() -> bool:
+    """True when the client prefers ``text/csv`` over JSON (``Accept: text/csv``)."""
+    best = request.accept_mimetypes.best_match(["application/json", CSV_MEDIA_TYPE])
+    return best == CSV_MEDIA_TYPE and request.accept_mimetypes[CSV_MEDIA_TYPE] > request.accept_mimetypes["application/json"]
+
+
+def cell(value: Any) -> str:
+    """One CSV cell: empty for null, true/false for booleans, JSON for lists and objects."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def render(rows: Iterable[dict], columns: list[str] | None = None) -> str:
+    """Rows (dumped dicts) as CSV text with a header; columns default to the keys in order of appearance."""
+    rows = list(rows)
+    if columns is None:
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([cell(row.get(column)) for column in columns])
+    return out.getvalue()
+
+
+def csv_response(rows: Iterable[dict], columns: list[str] | None = None, filename: str | None = None) -> Response:
+    response = Response(render(rows, columns), mimetype=CSV_MEDIA_TYPE)
+    response.headers["Content-Type"] = "text/csv; charset=utf-8; header=present"
+    response.headers["Vary"] = "Accept"
+    if filename:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def dump_csv(schema, objects: Iterable[Any], filename: str | None = None) -> Response:
+    """Dump objects with a marshmallow schema and answer them as CSV (columns in the schema's order)."""
+    rows = schema.dump(list(objects), many=True)
+    present = {key for row in rows for key in row}
+    columns = [name for name, field in schema.dump_fields.items()
+               if (field.data_key or name) in present or not rows]
+    columns = [schema.dump_fields[name].data_key or name for name in columns]
+    return csv_response(rows, columns, filename)
+
+
+def documents_csv(blp, description: str = "The same rows as CSV when asked with `Accept: text/csv`: a header "
+                                             "row, null as an empty cell, lists as JSON.") -> Callable:
+    """Document that a view's 200 answer is also available as ``text/csv``."""
+
+    def decorator(func):
+        access = getattr(func, "_access", None)
+        func = blp.doc(responses={200: {"content": {CSV_MEDIA_TYPE: {
+            "schema": {"type": "string", "description": description}}}}})(func)
+        if access is not None:
+            func._access = access
+        return func
+
+    return decorator

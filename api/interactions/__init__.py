@@ -1,0 +1,1 @@
+"""The CRM log: interviews, calls, emails, meetings and notes with a trust."""

@@ -1,0 +1,1 @@
+"""Personal data: subject access exports, erasure and retention."""

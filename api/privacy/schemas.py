@@ -1,0 +1,35 @@
+"""Subject access export shapes."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from api.audit_schemas import AuditEventSchema
+from api.fields import Schema, Timestamp
+from api.interactions.schemas import InteractionSchema
+from api.speakers.schemas import AvailabilitySchema, SpeakerSchema
+from api.trusts.schemas import ContactSchema
+
+
+class AttendedBookingSchema(Schema):
+    id = ma.fields.String(metadata={"format": "uuid"})
+    title = ma.fields.String()
+    starts_at = Timestamp()
+
+
+class SpokenBookingSchema(AttendedBookingSchema):
+    role = ma.fields.String(metadata={"example": "guest"})
+
+
+class ContactExportSchema(Schema):
+    contact = ma.fields.Nested(ContactSchema)
+    interactions = ma.fields.List(ma.fields.Nested(InteractionSchema), metadata={"description": "Interactions they took part in."})
+    bookings_attended = ma.fields.List(ma.fields.Nested(AttendedBookingSchema))
+    audit_events = ma.fields.List(ma.fields.Nested(AuditEventSchema), metadata={"description": "Audit entries about them."})
+
+
+class SpeakerExportSchema(Schema):
+    speaker = ma.fields.Nested(SpeakerSchema)
+    availability = ma.fields.Nested(AvailabilitySchema)
+    bookings = ma.fields.List(ma.fields.Nested(SpokenBookingSchema))
+    audit_events = ma.fields.List(ma.fields.Nested(AuditEventSchema))

@@ -1,0 +1,63 @@
+"""Report shapes."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from api.fields import Schema
+
+
+class ReportArgs(Schema):
+    start = ma.fields.Date(data_key="from", metadata={"description": "First day (Europe/London), inclusive."})
+    end = ma.fields.Date(data_key="to", metadata={"description": "Last day (Europe/London), inclusive."})
+
+    @ma.validates_schema
+    def _order(self, data, **_kwargs):
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            raise ma.ValidationError("Must be on or after `from`.", "to")
+
+
+class CoverageSchema(Schema):
+    trusts_engaged = ma.fields.Integer(metadata={"description": "Trusts (not archived) with a delivered session in the period."})
+    trusts_total = ma.fields.Integer(metadata={"description": "Trusts not archived."})
+    coverage = ma.fields.Float(allow_none=True, metadata={"description": "engaged ÷ total; null when there are none."})
+
+
+class MonthSchema(Schema):
+    month = ma.fields.String(metadata={"example": "2026-03", "description": "Europe/London month."})
+    sessions = ma.fields.Integer()
+
+
+class ThemeCountSchema(Schema):
+    slug = ma.fields.String()
+    name = ma.fields.String()
+    count = ma.fields.Integer(metadata={"description": "Outcomes naming this theme."})
+
+
+class ConfidenceSchema(Schema):
+    mean_before = ma.fields.Float(allow_none=True)
+    mean_after = ma.fields.Float(allow_none=True)
+    mean_change = ma.fields.Float(allow_none=True)
+    responses = ma.fields.Integer(metadata={"description": "Outcomes with both a before and an after score."})
+
+
+class SpeakerSessionsSchema(Schema):
+    speaker_id = ma.fields.String(metadata={"format": "uuid"})
+    name = ma.fields.String()
+    sessions = ma.fields.Integer()
+
+
+class ProgrammeReportSchema(Schema):
+    start = ma.fields.Date(data_key="from", attribute="from", allow_none=True)
+    end = ma.fields.Date(data_key="to", attribute="to", allow_none=True)
+    bookings_by_status = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(),
+                                        metadata={"description": "Bookings starting in the period, by status."})
+    trusts_engaged = ma.fields.Integer()
+    trusts_total = ma.fields.Integer()
+    coverage = ma.fields.Float(allow_none=True)
+    by_region = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(CoverageSchema))
+    by_trust_type = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(CoverageSchema))
+    by_month = ma.fields.List(ma.fields.Nested(MonthSchema), metadata={"description": "Delivered sessions per month."})
+    themes = ma.fields.List(ma.fields.Nested(ThemeCountSchema))
+    confidence = ma.fields.Nested(ConfidenceSchema)
+    sessions_by_speaker = ma.fields.List(ma.fields.Nested(SpeakerSessionsSchema))

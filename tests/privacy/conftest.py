@@ -1,0 +1,1 @@
+from tests.outcomes.conftest import create_booking  # noqa: F401
