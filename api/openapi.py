@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 
-from api.web import _STATUS_DESCRIPTIONS
+from apispec import BasePlugin
+
+from api.web import _STATUS_DESCRIPTIONS, IDEMPOTENCY_PARAM
 
 INTRO = """\
 Boardroom is the system of record for a board development programme run with NHS trust boards:
@@ -101,6 +104,10 @@ def init_spec() -> dict:
 
 
 def register_components(spec) -> None:
+    _describe_errors_as_problems(spec)
+    plugin = OperationConventions()
+    plugin.init_spec(spec)
+    spec.plugins.append(plugin)
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
                                                    "description": "An API token from `/api/v1/tokens` or the CLI."})
     spec.components.schema("SchedulingConflictItem", CONFLICT_ITEM_SCHEMA)
@@ -117,3 +124,93 @@ def register_components(spec) -> None:
         "description": "RFC 8288 links to the `first`, `prev`, `next` and `last` pages.",
         "schema": {"type": "string"},
     })
+    from api.webhooks.schemas import register_openapi as register_webhooks  # the `webhooks` section
+
+    register_webhooks(spec)
+
+
+def _problem_content(example: dict | None = None) -> dict:
+    media = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    if example is not None:
+        media["example"] = example
+    return {"application/problem+json": media}
+
+
+def _describe_errors_as_problems(spec) -> None:
+    """flask-smorest pre-registers a response per HTTP status (and DEFAULT_ERROR) with its own
+    ``{code, status, message}`` schema as application/json; ours are problem+json, so say so."""
+    for name, component in list(spec.components.responses_lazy.items()):
+        status = getattr(HTTPStatus, name, None)
+        if name == "DEFAULT_ERROR":
+            spec.components.responses_lazy[name] = {
+                "description": "Unexpected error (a server error never includes a trace).",
+                "content": _problem_content({"type": "https://boardroom.example/problems/internal-error",
+                                             "title": "Internal server error", "status": 500,
+                                             "detail": "Something went wrong on our side; it has been logged."}),
+            }
+        elif status is not None and status >= 400:
+            spec.components.responses_lazy[name] = {
+                "description": _STATUS_DESCRIPTIONS.get(status) or component.get("description") or status.phrase,
+                "content": _problem_content(_EXAMPLES.get(status)),
+            }
+    spec.components.schemas.pop("Error", None)
+    # X-Pagination is JSON text: say so with `content` (a bare object `schema` means the
+    # comma-separated simple style to OpenAPI tools).
+    pagination = spec.components.headers_lazy.get("PAGINATION")
+    if pagination is not None and "schema" in pagination:
+        spec.components.headers_lazy["PAGINATION"] = {
+            "description": "JSON: `total`, `total_pages`, `first_page`, `last_page`, `page`, and "
+                           "`previous_page`/`next_page` when there is one.",
+            "content": {"application/json": {"schema": pagination["schema"]}},
+        }
+
+
+_ROLE_TEXT = {"public": "Public: no token needed."}
+
+
+class OperationConventions(BasePlugin):
+    """Fill in what every operation shares: a stable ``operationId`` derived from its summary, the roles
+    allowed (from ``@blp.access``) in its description, and the 400/413 answers of operations with a body."""
+
+    def init_spec(self, spec) -> None:
+        self.spec = spec
+        self.seen: set[str] = set()
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        for method, operation in (operations or {}).items():
+            if not isinstance(operation, dict) or method == "parameters":
+                continue
+            roles = operation.pop("x-roles", None)
+            if roles:
+                line = _ROLE_TEXT.get(roles[0]) if roles == ["public"] else "Roles: " + ", ".join(roles) + "."
+                description = operation.get("description", "").strip()
+                operation["description"] = f"{description}\n\n{line}" if description else line
+            if "operationId" not in operation and operation.get("summary"):
+                operation["operationId"] = self._unique(operation_id(operation["summary"]),
+                                                        (operation.get("tags") or ["api"])[0], method)
+            responses = operation.setdefault("responses", {})
+            if method == "post":
+                parameters = operation.setdefault("parameters", [])
+                if not any(p.get("name") == "Idempotency-Key" for p in parameters if isinstance(p, dict)):
+                    parameters.append(dict(IDEMPOTENCY_PARAM))
+                if 409 not in responses and "409" not in responses:
+                    responses[409] = "Problem409"
+            if "requestBody" in operation:
+                for code in (400, 413):
+                    if code not in responses and str(code) not in responses:
+                        responses[code] = f"Problem{code}"
+
+    def _unique(self, candidate: str, tag: str, method: str) -> str:
+        for option in (candidate, f"{candidate}_{tag}", f"{candidate}_{tag}_{method}"):
+            if option not in self.seen:
+                self.seen.add(option)
+                return option
+        raise ValueError(f"duplicate operationId {candidate}")
+
+
+def operation_id(summary: str) -> str:
+    """``"Get a speaker's availability"`` -> ``get_speaker_availability``."""
+    text = summary.split(":")[0]
+    text = re.sub(r"\(.*?\)", "", text).replace("'s", "")
+    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in {"a", "an", "the"}]
+    return "_".join(words)

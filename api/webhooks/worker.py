@@ -1,0 +1,304 @@
+"""The delivery worker: fan out outbox events, claim due deliveries, send them signed, record each attempt.
+
+Every database step is its own short transaction and no transaction is open while a request
+is in flight, so a slow receiver never holds a lock.
+
+Claiming. A due delivery is claimed by bumping its ``attempts`` and pushing ``next_attempt_at``
+out by ``LEASE`` in one transaction: on PostgreSQL the candidates are selected ``FOR UPDATE SKIP
+LOCKED`` (concurrent workers take disjoint rows without waiting), on SQLite the transaction is
+``BEGIN IMMEDIATE`` (workers take turns). The bumped ``attempts`` is the claim's fencing token:
+the result is written only if it still matches, so a worker whose lease ran out (it hung or
+died) cannot overwrite the work of the one that took over. A worker that dies mid-send leaves
+the lease to expire and the delivery is sent again: delivery is at least once, and receivers
+de-duplicate on ``webhook-id``.
+
+Retries. After the n-th failed attempt the next one is due ``5 s * 2**(n-1)`` later (5 s, 10 s,
+20 s, ... 11.4 h); after ``MAX_ATTEMPTS`` (15, the last about 22.8 hours after the first) the
+delivery is ``failed``. 2xx is success; anything else, redirects included (never followed), is a
+failure. 410 Gone disables the endpoint at once; an endpoint with no success for
+``FAILING_LIMIT`` (3 days) is disabled too, with the reason in ``disabled_reason``.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from api.db import utcnow
+from api.fields import to_utc_text
+from api.webhooks import service, signing, ssrf, transport
+from api.webhooks.dispatch import dispatch_pending
+from api.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+log = logging.getLogger("boardroom.webhooks")
+
+FIRST_RETRY = timedelta(seconds=5)
+MAX_ATTEMPTS = 15
+FAILING_LIMIT = timedelta(days=3)
+TIMEOUT_SECONDS = 10.0
+BATCH = 10
+# Long enough for a whole batch to time out one by one, so a live claim never expires.
+LEASE = timedelta(seconds=BATCH * TIMEOUT_SECONDS + 60)
+POLL_SECONDS = 1.0
+ERROR_TEXT_MAX = 500
+
+Clock = Callable[[], datetime]
+Poster = Callable[..., transport.DeliveryResult]
+
+
+def retry_delay(attempts_made: int) -> timedelta:
+    """How long to wait after the ``attempts_made``-th failed attempt."""
+    return FIRST_RETRY * 2 ** (attempts_made - 1)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One delivery this worker owns until it records the result (or its lease runs out)."""
+
+    delivery_id: str
+    endpoint_id: str
+    attempt: int  # the fencing token: the delivery's attempts after claiming
+    url: str
+    secrets: tuple[str, ...]
+    body: str
+
+
+@dataclass
+class Stats:
+    dispatched: int = 0
+    attempts: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    sent_ids: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (f"dispatched {self.dispatched} events; {self.attempts} attempts "
+                f"({self.succeeded} succeeded, {self.failed} failed)")
+
+
+@contextmanager
+def _transaction(session: Session):
+    """A short write transaction (BEGIN IMMEDIATE on SQLite, so workers queue rather than deadlock)."""
+    # The worker's session lives for hours: forget what it read before, so an edited URL, event
+    # list or rotated secret counts from the next transaction on.
+    session.expire_all()
+    if not session.in_transaction():
+        session.connection(execution_options={"sqlite_immediate": True})
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def dispatch_all(session: Session, now: datetime) -> int:
+    """Fan out every undispatched event, a batch per transaction; return how many."""
+    total = 0
+    while True:
+        with _transaction(session):
+            handled = dispatch_pending(session, now)
+        total += handled
+        if not handled:
+            return total
+
+
+def claim_due(session: Session, now: datetime, limit: int = BATCH) -> list[Claim]:
+    """Claim up to ``limit`` deliveries that are due now on active endpoints."""
+    with _transaction(session):
+        active = select(WebhookEndpoint.id).where(WebhookEndpoint.active.is_(True))
+        deliveries = session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
+                   WebhookDelivery.endpoint_id.in_(active))
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.created_at, WebhookDelivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=WebhookDelivery)
+            .execution_options(populate_existing=True)
+        ).all()
+        claims = []
+        for delivery in deliveries:
+            endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
+            delivery.attempts += 1
+            delivery.next_attempt_at = now + LEASE
+            claims.append(Claim(delivery_id=delivery.id, endpoint_id=endpoint.id, attempt=delivery.attempts,
+                                url=endpoint.url, secrets=tuple(service.signing_secrets(endpoint, now)),
+                                body=delivery.payload))
+    return claims
+
+
+def send(claim: Claim, now: datetime, *, allow_loopback: bool, resolver: ssrf.Resolver = ssrf.system_resolver,
+         post: Poster = transport.post) -> transport.DeliveryResult:
+    """Resolve and check the target afresh, then POST the signed body to the pinned address."""
+    try:
+        target = ssrf.resolve_for_send(claim.url, allow_loopback=allow_loopback, resolver=resolver)
+    except ssrf.UnsafeTarget as exc:
+        return transport.DeliveryResult(status_code=None, duration_ms=0, error=f"refused: {exc}",
+                                        response_excerpt="")
+    body = claim.body.encode("utf-8")
+    headers = signing.headers(list(claim.secrets), claim.delivery_id, int(now.timestamp()), body)
+    return post(target, headers, body, timeout=TIMEOUT_SECONDS)
+
+
+def _failure_text(result: transport.DeliveryResult) -> str:
+    if result.error:
+        return result.error[:ERROR_TEXT_MAX]
+    code = result.status_code
+    if code is not None and 300 <= code < 400:
+        return f"HTTP {code}: redirects are not followed; register the final URL."
+    excerpt = " ".join(result.response_excerpt.split())[:200]
+    return f"HTTP {code}" + (f": {excerpt}" if excerpt else "")
+
+
+def record(session: Session, claim: Claim, result: transport.DeliveryResult, attempted_at: datetime,
+           now: datetime) -> str | None:
+    """Store one attempt and its consequences; return the delivery's new status (None if no longer ours)."""
+    with _transaction(session):
+        delivery = session.get(WebhookDelivery, claim.delivery_id, with_for_update=True, populate_existing=True)
+        if delivery is None:
+            return None  # the endpoint was deleted meanwhile
+        session.add(WebhookAttempt(delivery_id=delivery.id, attempted_at=attempted_at,
+                                   status_code=result.status_code, duration_ms=result.duration_ms,
+                                   error=None if result.ok else _failure_text(result)))
+        if delivery.attempts != claim.attempt or delivery.status != "pending":
+            return None  # the lease ran out, or someone re-queued it: the newer claim decides
+        delivery.last_status_code = result.status_code
+        endpoint = session.get(WebhookEndpoint, claim.endpoint_id, with_for_update=True, populate_existing=True)
+        if result.ok:
+            delivery.status, delivery.last_error, delivery.next_attempt_at = "succeeded", None, None
+            if endpoint.failing_since is not None:
+                endpoint.failing_since = None
+            return delivery.status
+        delivery.last_error = _failure_text(result)
+        if result.status_code == 410:
+            _disable(endpoint, f"The endpoint answered 410 Gone on {to_utc_text(now)}, so deliveries stopped. "
+                               "Set active to true to resume.")
+            delivery.status, delivery.next_attempt_at = "failed", None
+            return delivery.status
+        if endpoint.failing_since is None:
+            endpoint.failing_since = attempted_at
+        elif now - endpoint.failing_since >= FAILING_LIMIT:
+            _disable(endpoint, f"Every delivery has failed since {to_utc_text(endpoint.failing_since)} "
+                               f"(last: {delivery.last_error}), so deliveries stopped after "
+                               f"{FAILING_LIMIT.days} days. Fix the receiver, then set active to true to resume.")
+        if delivery.attempts >= MAX_ATTEMPTS:
+            delivery.status, delivery.next_attempt_at = "failed", None
+        else:
+            delivery.next_attempt_at = now + retry_delay(delivery.attempts)
+        return delivery.status
+
+
+def _disable(endpoint: WebhookEndpoint, reason: str) -> None:
+    if endpoint.active:
+        endpoint.active = False
+        endpoint.disabled_reason = reason
+        log.warning("webhook %s disabled: %s", endpoint.id, reason)
+
+
+def release(session: Session, claims: list[Claim], now: datetime) -> None:
+    """Hand back claims that were never sent (a clean stop), so they are due again at once."""
+    with _transaction(session):
+        for claim in claims:
+            session.execute(update(WebhookDelivery)
+                            .where(WebhookDelivery.id == claim.delivery_id,
+                                   WebhookDelivery.attempts == claim.attempt,
+                                   WebhookDelivery.status == "pending")
+                            .values(attempts=WebhookDelivery.attempts - 1, next_attempt_at=now))
+
+
+def drain(session: Session, *, clock: Clock = utcnow, allow_loopback: bool,
+          resolver: ssrf.Resolver = ssrf.system_resolver, post: Poster = transport.post,
+          stop: threading.Event | None = None) -> Stats:
+    """Dispatch every waiting event, then send everything due, until nothing is due (or ``stop`` is set)."""
+    stats = Stats()
+    stats.dispatched = dispatch_all(session, clock())
+    while not (stop and stop.is_set()):
+        claims = claim_due(session, clock())
+        if not claims:
+            break
+        for index, claim in enumerate(claims):
+            if stop and stop.is_set():
+                release(session, claims[index:], clock())
+                break
+            attempted_at = clock()
+            result = send(claim, attempted_at, allow_loopback=allow_loopback, resolver=resolver, post=post)
+            record(session, claim, result, attempted_at, clock())
+            stats.attempts += 1
+            stats.sent_ids.append(claim.delivery_id)
+            if result.ok:
+                stats.succeeded += 1
+            else:
+                stats.failed += 1
+            log.info("delivery %s attempt %d: %s", claim.delivery_id, claim.attempt,
+                     result.status_code or result.error)
+    return stats
+
+
+def run(session: Session, *, allow_loopback: bool, stop: threading.Event, clock: Clock = utcnow,
+        poll_seconds: float = POLL_SECONDS, **kwargs: Any) -> Stats:
+    """Drain, wait ``poll_seconds``, repeat, until ``stop`` is set; return the totals."""
+    total = Stats()
+    while not stop.is_set():
+        try:
+            stats = drain(session, clock=clock, allow_loopback=allow_loopback, stop=stop, **kwargs)
+        except Exception:
+            log.exception("webhook worker pass failed; retrying")
+            session.rollback()
+            stats = Stats()
+        total.dispatched += stats.dispatched
+        total.attempts += stats.attempts
+        total.succeeded += stats.succeeded
+        total.failed += stats.failed
+        if not stats.attempts and not stats.dispatched:
+            stop.wait(poll_seconds)
+    return total
+
+
+# --- shell command ------------------------------------------------------------------------------
+
+webhooks_cli = AppGroup("webhooks", help="Webhook delivery.")
+
+
+def allow_loopback_targets(app) -> bool:
+    """Loopback receivers are allowed only in development and testing."""
+    return app.config.get("BOARDROOM_ENV") in ("development", "testing")
+
+
+@webhooks_cli.command("deliver")
+@click.option("--once", is_flag=True, help="Dispatch and send what is due now, then exit.")
+@click.option("--poll", "poll_seconds", type=float, default=POLL_SECONDS, show_default=True,
+              help="Seconds to wait when nothing is due.")
+def deliver_command(once: bool, poll_seconds: float) -> None:
+    """Deliver webhooks: runs until stopped (SIGTERM or Ctrl-C), or drains once with --once."""
+    from api.extensions import Session
+
+    allow_loopback = allow_loopback_targets(current_app)
+    if once:
+        stats = drain(Session(), allow_loopback=allow_loopback)
+        click.echo(f"webhooks: {stats}")
+        return
+    stop = threading.Event()
+
+    def _stop(_signum, _frame):
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    click.echo("webhooks: delivering (stop with SIGTERM or Ctrl-C)")
+    try:
+        stats = run(Session(), allow_loopback=allow_loopback, stop=stop, poll_seconds=poll_seconds)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo(f"webhooks: stopped; {stats}")
