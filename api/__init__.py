@@ -132,8 +132,17 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _commit(response: Response) -> Response:
-        if request.method in SAFE_METHODS and not (g.get("commit_read") and response.status_code < 400):
+        commit_read = g.get("commit_read") if response.status_code < 400 else None
+        if request.method in SAFE_METHODS and not commit_read:
             Session.rollback()
+            return response
+        if commit_read == "best-effort":
+            # A cache fill during a read (e.g. feed VEVENTs rendered on demand): never fail the read for it.
+            try:
+                Session.commit()
+            except Exception:  # noqa: BLE001
+                Session.rollback()
+                log.warning("best-effort commit during %s %s failed", request.method, request.path)
             return response
         claim = g.get("idempotency")
         try:

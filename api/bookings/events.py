@@ -1,0 +1,61 @@
+"""The one place every booking write reports itself: audit trail, outbox events, calendar text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from api import audit, outbox
+from api.auth import Principal
+from api.bookings.models import Booking
+
+ACTIONS = ("create", "update", "status_change", "cancel", "speaker_added", "speaker_removed")
+
+# Fields that only say "the row was written", not what changed: left out of audit diffs.
+_VOLATILE = ("updated_at", "created_at")
+
+
+def snapshot(booking: Booking) -> dict[str, Any]:
+    """The booking as a coordinator sees it, as plain JSON values (the outbox payload)."""
+    from api.bookings.schemas import BookingSchema
+
+    return BookingSchema().dump(booking)
+
+
+def _outbox_type(action: str) -> str:
+    return {"create": "booking.created", "status_change": "booking.status_changed",
+            "cancel": "booking.cancelled"}.get(action, "booking.updated")
+
+
+def booking_changed(session: Session, principal: Principal, booking: Booking, action: str,
+                    before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Record a booking write: audit event, outbox event for webhooks, refreshed calendar text.
+
+    ``before``/``after`` are ``snapshot``s (``before`` is ``{}`` on create). Call after the
+    write has been flushed, inside the request's transaction, so all of it commits together.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown booking action {action!r}")
+    trimmed_before = {k: v for k, v in before.items() if k not in _VOLATILE}
+    trimmed_after = {k: v for k, v in after.items() if k not in _VOLATILE}
+    event = audit.record(session, principal, "booking", booking.id, action, trimmed_before, trimmed_after)
+    if event is None:
+        return  # an update that changed nothing: nothing to tell anyone
+    payload = dict(after)
+    if action in ("status_change", "cancel"):
+        payload["previous_status"] = before.get("status")
+    outbox.emit(session, _outbox_type(action), entity_type="booking", entity_id=booking.id,
+                partner_id=booking.partner_id, payload=payload)
+    refresh_calendar(session, booking)
+
+
+def refresh_calendar(session: Session, booking: Booking) -> None:
+    """Re-render ``booking.ical_vevent``, the VEVENT text calendar feeds join.
+
+    See ``api.bookings.calendar.refresh_calendar``. Keep the signature: every booking write
+    and the demo seed call it.
+    """
+    from api.bookings.calendar import refresh_calendar as render_and_store
+
+    render_and_store(session, booking)

@@ -1,0 +1,339 @@
+"""Booking rules: defaults, lifecycle, partner scoping, speakers' slots and scheduling conflicts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from api.auth import Principal
+from api.bookings import conflicts as scheduling
+from api.bookings.events import booking_changed, snapshot
+from api.bookings.models import Booking, BookingSpeaker
+from api.db import utcnow
+from api.errors import Conflict, Forbidden, NotFound, SchedulingConflict, ValidationFailed
+from api.speakers.models import Speaker
+from api.topics.service import resolve_slugs
+from api.trusts.models import Contact, Trust
+from api.web import Redacted, apply_sort, split_csv
+
+DEFAULT_LENGTH = timedelta(minutes=180)
+PARTNER_HIDDEN = frozenset({"notes", "attendees", "attendee_ids"})
+PARTNER_UNSETTABLE = ("notes", "attendee_ids")
+# Changes that calendar clients must see as a new version of the invite (iCalendar SEQUENCE).
+SEQUENCE_FIELDS = ("starts_at", "ends_at", "format", "location", "video_url")
+TRANSITIONS = {
+    "requested": ("provisional", "confirmed", "cancelled"),
+    "provisional": ("confirmed", "cancelled"),
+    "confirmed": ("delivered", "cancelled"),
+    "delivered": (),
+    "cancelled": (),
+}
+TITLES = {"board_development": "Board development session", "masterclass": "Masterclass",
+          "follow_up": "Follow-up session"}
+SORTS = {"id": Booking.id, "starts_at": Booking.starts_at, "created_at": Booking.created_at,
+         "updated_at": Booking.updated_at, "status": Booking.status, "title": Booking.title}
+
+
+def present(booking: Booking, principal: Principal) -> Any:
+    return Redacted(booking, PARTNER_HIDDEN) if principal.is_partner else booking
+
+
+def view(principal: Principal) -> str:
+    return "partner" if principal.is_partner else "full"
+
+
+def _load_options() -> list:
+    # One query per relationship whatever the page size (the list test counts them).
+    return [selectinload(Booking.topics), selectinload(Booking.attendees),
+            selectinload(Booking.speakers).joinedload(BookingSpeaker.speaker)]
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def list_bookings(principal: Principal, args: dict) -> Select:
+    stmt = select(Booking).options(*_load_options())
+    if principal.is_partner:
+        stmt = stmt.where(Booking.partner_id == principal.partner_id)
+    elif args.get("partner_id"):
+        stmt = stmt.where(Booking.partner_id == args["partner_id"])
+    statuses = split_csv(args.get("status"))
+    if statuses:
+        stmt = stmt.where(Booking.status.in_(statuses))
+    elif "updated_since" not in args:
+        stmt = stmt.where(Booking.status != "cancelled")
+    if "updated_since" in args:
+        stmt = stmt.where(Booking.updated_at >= args["updated_since"])
+    for field in ("trust_id", "kind", "format", "external_ref"):
+        if args.get(field):
+            stmt = stmt.where(getattr(Booking, field) == args[field])
+    if args.get("region"):
+        stmt = stmt.where(Booking.trust_id.in_(select(Trust.id).where(Trust.region == args["region"])))
+    if args.get("speaker_id"):
+        stmt = stmt.where(Booking.speakers.any(BookingSpeaker.speaker_id == args["speaker_id"]))
+    if args.get("from_"):
+        stmt = stmt.where(Booking.ends_at > args["from_"])
+    if args.get("to"):
+        stmt = stmt.where(Booking.starts_at < args["to"])
+    return apply_sort(stmt, args.get("sort"), SORTS, default=[Booking.starts_at])
+
+
+def get_booking(session: Session, principal: Principal, booking_id: str) -> Booking:
+    """A booking by id; another partner's booking is not found (404), never forbidden."""
+    booking = session.scalar(select(Booking).where(Booking.id == booking_id).options(*_load_options()))
+    if booking is None or principal.is_partner and booking.partner_id != principal.partner_id:
+        raise NotFound("No booking with that id.")
+    return booking
+
+
+# --- shared checks ------------------------------------------------------------------------------
+
+def _trust(session: Session, trust_id: str) -> Trust:
+    trust = session.get(Trust, trust_id)
+    if trust is None:
+        raise ValidationFailed({"trust_id": ["No trust with that id."]})
+    return trust
+
+
+def _attendees(session: Session, trust_id: str, ids: list[str]) -> list[Contact]:
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return []
+    found = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(wanted)))}
+    unknown = [i for i in wanted if i not in found]
+    if unknown:
+        raise ValidationFailed({"attendee_ids": [f"No contact with id {', '.join(unknown)}."]})
+    elsewhere = [i for i in wanted if found[i].trust_id != trust_id]
+    if elsewhere:
+        raise ValidationFailed({"attendee_ids": [f"Contacts {', '.join(elsewhere)} belong to another trust."]})
+    # The relationship's own order, so a fresh write answers the same as a later read.
+    return sorted((found[i] for i in wanted), key=lambda c: c.name)
+
+
+def _topics(session: Session, slugs: list[str]) -> list:
+    return sorted(resolve_slugs(session, slugs), key=lambda t: t.slug)
+
+
+def _require_location(fmt: str, location: str | None) -> None:
+    if fmt != "virtual" and not (location or "").strip():
+        raise ValidationFailed({"location": [f"Required for a {fmt.replace('_', '-')} session."]})
+
+
+def _ensure_unique_ref(session: Session, partner_id: str | None, ref: str | None, booking_id: str | None = None) -> None:
+    if not ref:
+        return
+    owner = Booking.partner_id == partner_id if partner_id else Booking.partner_id.is_(None)
+    clash = session.scalar(select(Booking.id).where(owner, Booking.external_ref == ref))
+    if clash is not None and clash != booking_id:
+        raise Conflict(f"A booking with external_ref {ref!r} already exists.", existing_id=clash)
+
+
+def _flush_unique(session: Session, ref: str | None) -> None:
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"A booking with external_ref {ref!r} already exists.") from None
+
+
+def _partner_fields(principal: Principal, data: dict) -> None:
+    if not principal.is_partner:
+        return
+    refused = {f: ["Partners may not set this field."] for f in PARTNER_UNSETTABLE if data.get(f)}
+    if refused:
+        raise ValidationFailed(refused)
+
+
+def _future(principal: Principal, starts_at: datetime) -> None:
+    if principal.is_partner and starts_at <= utcnow():
+        raise ValidationFailed({"starts_at": ["A partner's booking must start in the future."]})
+
+
+def _raise_if_conflicts(found: list[dict]) -> None:
+    if found:
+        kinds = sorted({c["kind"].replace("_", " ") for c in found})
+        raise SchedulingConflict(f"The booking would conflict: {', '.join(kinds)}.", conflicts=found)
+
+
+def _slots(booking: Booking) -> list[scheduling.Slot]:
+    return [scheduling.Slot(s.speaker_id, s.starts_at, s.ends_at) for s in booking.speakers]
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+def create_booking(session: Session, principal: Principal, data: dict) -> Booking:
+    data = dict(data)
+    _partner_fields(principal, data)
+    status = data.pop("status", None) or "requested"
+    if principal.is_partner and status != "requested":
+        raise Forbidden("A partner's new booking is always `requested`; the programme team confirms it.")
+    trust = _trust(session, data["trust_id"])
+    if trust.archived_at is not None:
+        raise ValidationFailed({"trust_id": ["This trust is archived."]})
+    starts_at = data["starts_at"]
+    ends_at = data.get("ends_at") or starts_at + DEFAULT_LENGTH
+    _future(principal, starts_at)
+    if status == "delivered" and ends_at > utcnow():
+        raise Conflict("A booking can only be `delivered` once the session has ended.")
+    _require_location(data["format"], data.get("location"))
+    topics = _topics(session, data.pop("topics", []))
+    attendees = _attendees(session, trust.id, data.pop("attendee_ids", []))
+    partner_id = principal.partner_id if principal.is_partner else None
+    _ensure_unique_ref(session, partner_id, data.get("external_ref"))
+
+    live = status != "cancelled"
+    if live:
+        scheduling.lock(session, [trust.id], [])
+        _raise_if_conflicts(scheduling.find_conflicts(session, trust_id=trust.id, starts_at=starts_at,
+                                                      ends_at=ends_at, slots=[]))
+    data.update(ends_at=ends_at, timezone=data.get("timezone") or trust.timezone,
+                title=data.get("title") or f"{TITLES[data['kind']]}: {trust.name}")
+    booking = Booking(**data, status=status, live=live, partner_id=partner_id, topics=topics,
+                      attendees=attendees, sequence=0, cancelled_at=None if live else utcnow())
+    session.add(booking)
+    _flush_unique(session, booking.external_ref)
+    booking_changed(session, principal, booking, "create", {}, snapshot(booking))
+    return booking
+
+
+def _check_transition(principal: Principal, booking: Booking, new_status: str) -> None:
+    if principal.is_partner and new_status != "cancelled":
+        raise Forbidden("Only the programme team may move a booking to provisional, confirmed or delivered.")
+    allowed = TRANSITIONS[booking.status]
+    if new_status not in allowed:
+        raise Conflict(f"A {booking.status} booking cannot become {new_status}.", allowed=list(allowed))
+
+
+def update_booking(session: Session, principal: Principal, booking: Booking, data: dict) -> Booking:
+    """Change fields and/or status; a new time moves the speakers' slots and re-checks everything."""
+    data = dict(data)
+    override = data.pop("override_availability", False)
+    _partner_fields(principal, data)
+    new_status = data.pop("status", None)
+    if new_status == booking.status:
+        new_status = None
+    if principal.is_partner and booking.status != "requested" and set(data) - {"cancel_reason"}:
+        raise Forbidden("Partners may change a booking only while it is `requested`; they may still cancel it.")
+    if booking.status == "cancelled" and set(data) - {"cancel_reason"}:
+        raise Conflict("A cancelled booking cannot be changed.", allowed=[])
+    if new_status:
+        _check_transition(principal, booking, new_status)
+
+    old_start, old_end = booking.starts_at, booking.ends_at
+    new_start = data.get("starts_at", old_start)
+    if "ends_at" in data:
+        new_end = data["ends_at"]
+    else:
+        new_end = old_end + (new_start - old_start)  # a new start keeps the length
+    if new_end <= new_start:
+        raise ValidationFailed({"ends_at": ["Must be after starts_at."]})
+    if "starts_at" in data:
+        _future(principal, new_start)
+    if new_status == "delivered" and new_end > utcnow():
+        raise Conflict("A booking can only be `delivered` once the session has ended.")
+    _require_location(data.get("format", booking.format), data.get("location", booking.location))
+    if "external_ref" in data:
+        _ensure_unique_ref(session, booking.partner_id, data["external_ref"], booking.id)
+
+    moved = _moved_slots(booking, old_start, new_start, new_end)
+    cancelling = new_status == "cancelled"
+    if booking.live and not cancelling and (new_start, new_end) != (old_start, old_end):
+        scheduling.lock(session, [booking.trust_id], [s.speaker_id for s in booking.speakers])
+        _raise_if_conflicts(scheduling.find_conflicts(
+            session, trust_id=booking.trust_id, starts_at=new_start, ends_at=new_end,
+            slots=[scheduling.Slot(s.speaker_id, start, end) for s, (start, end) in moved.items()],
+            exclude_booking_id=booking.id, check_availability=not override))
+
+    before = snapshot(booking)
+    old_schedule = tuple(getattr(booking, f) for f in SEQUENCE_FIELDS)
+    if "topics" in data:
+        booking.topics = _topics(session, data.pop("topics"))
+        booking.touch()
+    if "attendee_ids" in data:
+        booking.attendees = _attendees(session, booking.trust_id, data.pop("attendee_ids"))
+        booking.touch()
+    for field, value in data.items():
+        setattr(booking, field, value)
+    booking.ends_at = new_end
+    for slot, (start, end) in moved.items():
+        slot.starts_at, slot.ends_at = start, end
+    if new_status:
+        booking.status = new_status
+    if cancelling:
+        booking.live = False
+        booking.cancelled_at = utcnow()
+        for slot in booking.speakers:
+            slot.live = False
+    if cancelling or tuple(getattr(booking, f) for f in SEQUENCE_FIELDS) != old_schedule:
+        booking.sequence += 1
+    _flush_unique(session, booking.external_ref)
+    action = "cancel" if cancelling else "status_change" if new_status else "update"
+    booking_changed(session, principal, booking, action, before, snapshot(booking))
+    return booking
+
+
+def _moved_slots(booking: Booking, old_start: datetime, new_start: datetime,
+                 new_end: datetime) -> dict[BookingSpeaker, tuple[datetime, datetime]]:
+    """Where each speaker's slot goes: own slots shift with the start, the rest take the new range."""
+    delta = new_start - old_start
+    moved, outside = {}, []
+    for slot in booking.speakers:
+        if slot.own_slot:
+            start, end = slot.starts_at + delta, slot.ends_at + delta
+        else:
+            start, end = new_start, new_end
+        if start < new_start or end > new_end:
+            outside.append(slot.speaker.name)
+        moved[slot] = (start, end)
+    if outside:
+        raise ValidationFailed({"speakers": [
+            f"The slot of {', '.join(outside)} would fall outside the new time; change or remove it first."]})
+    return moved
+
+
+# --- speakers -----------------------------------------------------------------------------------
+
+def put_speaker(session: Session, principal: Principal, booking: Booking, speaker_id: str, data: dict) -> Booking:
+    """Add a speaker to a booking or change their role/slot; checks overlap and availability."""
+    if booking.status == "cancelled":
+        raise Conflict("A cancelled booking cannot take speakers.")
+    speaker = session.get(Speaker, speaker_id)
+    if speaker is None:
+        raise NotFound("No speaker with that id.")
+    if not speaker.active:
+        raise ValidationFailed({"speaker_id": ["This speaker is inactive."]})
+    own_slot = data.get("starts_at") is not None
+    start = data["starts_at"] if own_slot else booking.starts_at
+    end = data["ends_at"] if own_slot else booking.ends_at
+    if start < booking.starts_at or end > booking.ends_at:
+        raise ValidationFailed({"starts_at": ["The slot must lie inside the booking's time."]})
+
+    scheduling.lock(session, [booking.trust_id], [speaker.id])
+    _raise_if_conflicts(scheduling.find_conflicts(
+        session, trust_id=None, starts_at=start, ends_at=end, slots=[scheduling.Slot(speaker.id, start, end)],
+        exclude_booking_id=booking.id, check_availability=not data.get("override_availability")))
+
+    before = snapshot(booking)
+    slot = next((s for s in booking.speakers if s.speaker_id == speaker.id), None)
+    if slot is None:
+        slot = BookingSpeaker(speaker=speaker, speaker_id=speaker.id, live=booking.live)
+        booking.speakers.append(slot)
+    slot.role, slot.own_slot, slot.starts_at, slot.ends_at = data["role"], own_slot, start, end
+    booking.touch()
+    session.flush()
+    booking_changed(session, principal, booking, "speaker_added", before, snapshot(booking))
+    return booking
+
+
+def remove_speaker(session: Session, principal: Principal, booking: Booking, speaker_id: str) -> None:
+    slot = next((s for s in booking.speakers if s.speaker_id == speaker_id), None)
+    if slot is None:
+        raise NotFound("That speaker is not on this booking.")
+    before = snapshot(booking)
+    booking.speakers.remove(slot)
+    booking.touch()
+    session.flush()
+    booking_changed(session, principal, booking, "speaker_removed", before, snapshot(booking))

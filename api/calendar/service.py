@@ -1,0 +1,331 @@
+"""Calendar rules: booking invites, feed subscriptions (secret URLs), and serving feeds cheaply.
+
+A feed is served in a constant number of queries whatever its size: one to find the feed
+by its token, one aggregate for its validators (enough for a 304), then one for the stored
+VEVENT texts with their per-zone spans; bookings whose stored text was cleared (new, or a
+rename) are loaded with their relations in three more (per 500), rendered, and stored in one
+executemany.
+
+The validators (ETag, Last-Modified) are a function of: the feed (id, scope, target,
+partner), the calendar day (the history and cancellation windows move at midnight UTC),
+the window lengths, the number and latest ``updated_at`` of the bookings in scope, and the
+latest ``updated_at`` of the trusts, speakers and topics those bookings show plus the
+feed's own speaker/trust/partner (its name is the calendar's name). Every change a feed
+shows moves one of them: a booking write bumps the booking's ``updated_at``; a booking
+leaving the scope (a speaker taken off) lowers the count, or bumps the maximum when another
+joins; a rename bumps the renamed object's ``updated_at`` (and clears the stored VEVENTs
+that show the old name, see ``api.bookings.calendar``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+
+from api import audit
+from api.accounts.models import ApiToken, Partner
+from api.auth import Principal, hash_token
+from api.bookings.calendar import (
+    event_data,
+    feed_vevent,
+    invite_attendees,
+    store_vevents,
+)
+from api.bookings.models import Booking, BookingSpeaker, booking_topics
+from api.calendar import render
+from api.calendar.models import Feed
+from api.db import utcnow
+from api.errors import NotFound, ValidationFailed
+from api.speakers.models import Speaker
+from api.topics.models import Topic
+from api.trusts.models import Trust
+from api.web import apply_sort
+
+FEED_TOKEN_PREFIX = "brf_"
+CALENDAR_PREFIX = "Boardroom – "
+DEFAULT_TIMEZONE = "Europe/London"
+FEED_SORTS = {"id": Feed.id, "created_at": Feed.created_at, "updated_at": Feed.updated_at, "scope": Feed.scope}
+
+
+# --- invites ----------------------------------------------------------------------------------
+
+def invite(session: Session, principal: Principal, booking_id: str, config: Mapping[str, Any],
+           attendee_id: str | None = None) -> bytes:
+    """The booking's iTIP invite: REQUEST, or CANCEL once cancelled; partners get no addresses."""
+    booking = session.scalar(
+        select(Booking).where(Booking.id == booking_id).options(
+            joinedload(Booking.trust), selectinload(Booking.topics), selectinload(Booking.attendees),
+            selectinload(Booking.speakers).joinedload(BookingSpeaker.speaker))
+    )
+    if booking is None or (principal.is_partner and booking.partner_id != principal.partner_id):
+        raise NotFound("No booking with that id.")
+    attendees = invite_attendees(booking, with_emails=not principal.is_partner, only=attendee_id)
+    if attendee_id is not None and not attendees:
+        raise ValidationFailed({"attendee": ["Not a speaker or attendee contact on this booking."]})
+    data = event_data(booking, config, attendees=attendees, organizer=True)
+    return render.invite(data, method="CANCEL" if data.status == "CANCELLED" else "REQUEST")
+
+
+def strong_etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+# --- feed subscriptions -----------------------------------------------------------------------
+
+def generate_feed_token() -> str:
+    """A feed URL secret with 256 bits of entropy."""
+    return FEED_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def feed_urls(base_url: str, token: str) -> tuple[str, str]:
+    """The feed's absolute http(s) address and the same as ``webcal://``."""
+    url = f"{base_url.rstrip('/')}/feeds/{token}.ics"
+    return url, "webcal://" + url.split("://", 1)[1]
+
+
+def _snapshot(feed: Feed) -> dict:
+    return audit.snapshot(feed, ("scope", "speaker_id", "trust_id", "partner_id"))
+
+
+def create_feed(session: Session, principal: Principal, data: dict) -> tuple[Feed, str]:
+    """Create a feed and return it with its token, which is stored hashed and never shown again."""
+    if data.get("speaker_id") and session.get(Speaker, data["speaker_id"]) is None:
+        raise ValidationFailed({"speaker_id": ["No speaker with that id."]})
+    if data.get("trust_id") and session.get(Trust, data["trust_id"]) is None:
+        raise ValidationFailed({"trust_id": ["No trust with that id."]})
+    token = generate_feed_token()
+    feed = Feed(scope=data["scope"], speaker_id=data.get("speaker_id"), trust_id=data.get("trust_id"),
+                partner_id=principal.partner_id if principal.is_partner else None,
+                owner_token_id=None if principal.token_id == "system" else principal.token_id,
+                token_hash=hash_token(token))
+    session.add(feed)
+    session.flush()
+    audit.record(session, principal, "feed", feed.id, "create", {}, _snapshot(feed))
+    return feed, token
+
+
+def _visible(stmt: Select, principal: Principal) -> Select:
+    """Coordinators see every feed; a partner its partner's feeds; a viewer the feeds it created."""
+    if principal.is_coordinator:
+        return stmt
+    if principal.is_partner:
+        return stmt.where(Feed.partner_id == principal.partner_id)
+    return stmt.where(Feed.owner_token_id == principal.token_id)
+
+
+def list_feeds(principal: Principal, args: dict) -> Select:
+    stmt = _visible(select(Feed).where(Feed.revoked_at.is_(None)), principal)
+    if "updated_since" in args:
+        stmt = stmt.where(Feed.updated_at >= args["updated_since"])
+    if args.get("scope"):
+        stmt = stmt.where(Feed.scope == args["scope"])
+    return apply_sort(stmt, args.get("sort"), FEED_SORTS, default=[Feed.created_at])
+
+
+def get_feed(session: Session, principal: Principal, feed_id: str) -> Feed:
+    feed = session.scalar(_visible(select(Feed).where(Feed.id == feed_id, Feed.revoked_at.is_(None)), principal))
+    if feed is None:
+        raise NotFound("No feed with that id.")
+    return feed
+
+
+def revoke_feed(session: Session, principal: Principal, feed: Feed) -> None:
+    """Revoke a feed: its URL answers 404 from now on."""
+    feed.revoked_at = utcnow()
+    session.flush()
+    audit.record(session, principal, "feed", feed.id, "revoke", {"revoked": False}, {"revoked": True})
+
+
+def rotate_feed(session: Session, principal: Principal, feed: Feed) -> str:
+    """Give a feed a new token: the old URL answers 404 from now on."""
+    token = generate_feed_token()
+    feed.token_hash = hash_token(token)
+    session.flush()
+    audit.record(session, principal, "feed", feed.id, "rotate", {"token": "old"}, {"token": "new"})
+    return token
+
+
+# --- serving a feed ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FeedView:
+    """What serving a feed needs to know about it, read in one query."""
+
+    id: str
+    scope: str
+    speaker_id: str | None
+    trust_id: str | None
+    partner_id: str | None
+    created_at: datetime
+    name: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class Validators:
+    etag: str
+    last_modified: datetime
+
+
+def feed_by_token(session: Session, token: str) -> FeedView:
+    """The live feed with this URL token (404 if unknown, revoked, or its creator's token is revoked)."""
+    if not token or len(token) > 200:
+        raise NotFound("No feed at this address.")
+    row = session.execute(
+        select(Feed.id, Feed.scope, Feed.speaker_id, Feed.trust_id, Feed.partner_id, Feed.created_at,
+               Speaker.name.label("speaker_name"), Speaker.timezone.label("speaker_tz"),
+               Trust.name.label("trust_name"), Trust.timezone.label("trust_tz"),
+               Partner.name.label("partner_name"))
+        .outerjoin(Speaker, Speaker.id == Feed.speaker_id)
+        .outerjoin(Trust, Trust.id == Feed.trust_id)
+        .outerjoin(Partner, Partner.id == Feed.partner_id)
+        .outerjoin(ApiToken, ApiToken.id == Feed.owner_token_id)
+        .where(Feed.token_hash == hash_token(token), Feed.revoked_at.is_(None), ApiToken.revoked_at.is_(None))
+    ).first()
+    if row is None:
+        raise NotFound("No feed at this address; it may have been revoked or rotated.")
+    if row.scope == "speaker":
+        name, tz = row.speaker_name, row.speaker_tz
+    elif row.scope == "trust":
+        name, tz = row.trust_name, row.trust_tz
+    else:
+        name, tz = (f"{row.partner_name} programme" if row.partner_id else "Programme"), DEFAULT_TIMEZONE
+    return FeedView(id=row.id, scope=row.scope, speaker_id=row.speaker_id, trust_id=row.trust_id,
+                    partner_id=row.partner_id, created_at=row.created_at, name=CALENDAR_PREFIX + name,
+                    timezone=tz or DEFAULT_TIMEZONE)
+
+
+def day_start(now: datetime) -> datetime:
+    """Midnight UTC of ``now``'s day: the windows move once a day, so the ETag can name the day."""
+    return datetime.combine(now.astimezone(UTC).date(), time(0), tzinfo=UTC)
+
+
+def _in_scope(scope: str, partnered: bool, booking=Booking) -> list:
+    """Conditions on ``booking`` (the model or an alias) for the bookings a feed shows.
+
+    Values are bind parameters (see ``_scope_params``), so each statement is built once per
+    kind of feed and SQLAlchemy's compiled cache serves every request after the first.
+    """
+    conditions = [or_(
+        and_(booking.status != "cancelled", booking.ends_at >= bindparam("history_from")),
+        and_(booking.status == "cancelled", booking.cancelled_at >= bindparam("cancelled_from")),
+    )]
+    if scope == "trust":
+        conditions.append(booking.trust_id == bindparam("trust_id"))
+    elif scope == "speaker":
+        slot = aliased(BookingSpeaker)
+        conditions.append(booking.id.in_(select(slot.booking_id).where(slot.speaker_id == bindparam("speaker_id"))))
+    if partnered:
+        conditions.append(booking.partner_id == bindparam("partner_id"))
+    return conditions
+
+
+def _scope_params(view: FeedView, day: datetime, config: Mapping[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "history_from": day - timedelta(days=int(config["FEED_HISTORY_DAYS"])),
+        "cancelled_from": day - timedelta(days=int(config["FEED_CANCELLED_DAYS"])),
+    }
+    if view.scope == "trust":
+        params["trust_id"] = view.trust_id
+    elif view.scope == "speaker":
+        params["speaker_id"] = view.speaker_id
+    if view.partner_id:
+        params["partner_id"] = view.partner_id
+    return params
+
+
+@lru_cache(maxsize=16)
+def _validators_statement(scope: str, partnered: bool) -> Select:
+    def ids():
+        b = aliased(Booking)
+        return select(b.id).where(*_in_scope(scope, partnered, b))
+
+    b1, b2, b3 = aliased(Booking), aliased(Booking), aliased(Booking)
+    slot, tagged = aliased(BookingSpeaker), booking_topics.alias()
+    columns = [
+        select(func.count(b1.id)).where(*_in_scope(scope, partnered, b1)).scalar_subquery(),
+        select(func.max(b2.updated_at)).where(*_in_scope(scope, partnered, b2)).scalar_subquery(),
+        select(func.max(Trust.updated_at)).where(
+            Trust.id.in_(select(b3.trust_id).where(*_in_scope(scope, partnered, b3)))).scalar_subquery(),
+        select(func.max(Speaker.updated_at)).where(
+            Speaker.id.in_(select(slot.speaker_id).where(slot.booking_id.in_(ids())))).scalar_subquery(),
+        select(func.max(Topic.updated_at)).where(
+            Topic.id.in_(select(tagged.c.topic_id).where(tagged.c.booking_id.in_(ids())))).scalar_subquery(),
+    ]
+    # The feed's own speaker, trust or partner: its name is the calendar's name.
+    if scope == "speaker":
+        columns.append(select(Speaker.updated_at).where(Speaker.id == bindparam("speaker_id")).scalar_subquery())
+    elif scope == "trust":
+        columns.append(select(Trust.updated_at).where(Trust.id == bindparam("trust_id")).scalar_subquery())
+    elif partnered:
+        columns.append(select(Partner.updated_at).where(Partner.id == bindparam("partner_id")).scalar_subquery())
+    if scope in ("speaker", "trust"):
+        # A booking can leave these scopes (a speaker taken off, a trust corrected) without any
+        # remaining booking changing; the ETag sees that through the count, but Last-Modified
+        # is a time, so it takes the latest booking change anywhere: early rather than stale.
+        columns.append(select(func.max(Booking.updated_at)).scalar_subquery())
+    return select(*columns)
+
+
+def feed_validators(session: Session, view: FeedView, now: datetime, config: Mapping[str, Any]) -> Validators:
+    """ETag and Last-Modified in one aggregate query, without reading any event text."""
+    day = day_start(now)
+    statement = _validators_statement(view.scope, bool(view.partner_id))
+    count, *times = session.execute(statement, _scope_params(view, day, config)).one()
+    raw = "|".join([
+        "feed-v1", view.id, view.scope, view.speaker_id or "", view.trust_id or "", view.partner_id or "",
+        day.date().isoformat(), str(config["FEED_HISTORY_DAYS"]), str(config["FEED_CANCELLED_DAYS"]),
+        str(count), *(t.isoformat() if t is not None else "-" for t in times),
+    ])
+    etag = '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+    moments = [t for t in times if t is not None] + [view.created_at, day]
+    return Validators(etag=etag, last_modified=min(max(moments), now))
+
+
+@lru_cache(maxsize=16)
+def _rows_statement(scope: str, partnered: bool) -> Select:
+    # The per-zone spans come from the same statement (window aggregates), so every TZID an
+    # event uses gets its VTIMEZONE even while other transactions commit.
+    return (
+        select(Booking.id, Booking.ical_vevent, Booking.timezone,
+               func.min(Booking.starts_at).over(partition_by=Booking.timezone),
+               func.max(Booking.ends_at).over(partition_by=Booking.timezone))
+        .where(*_in_scope(scope, partnered)).order_by(Booking.starts_at, Booking.id)
+    )
+
+
+def build_feed(session: Session, view: FeedView, now: datetime,
+               config: Mapping[str, Any]) -> tuple[bytes, int]:
+    """The feed calendar, and how many VEVENTs had to be rendered (and were stored) for it."""
+    statement = _rows_statement(view.scope, bool(view.partner_id))
+    rows = session.execute(statement, _scope_params(view, day_start(now), config)).all()
+    spans = {tzid: (low, high) for _id, _text, tzid, low, high in rows}
+    texts = {row[0]: row[1] for row in rows}
+    missing = [booking_id for booking_id, text in texts.items() if text is None]
+    if missing:
+        rendered = _render_missing(session, missing, config)
+        texts.update(rendered)
+        store_vevents(session, list(rendered.items()), only_if_missing=True)
+    body = render.feed((texts[row[0]] for row in rows), spans, name=view.name, timezone=view.timezone)
+    return body, len(missing)
+
+
+def _render_missing(session: Session, booking_ids: list[str], config: Mapping[str, Any]) -> dict[str, str]:
+    """Render the feed VEVENTs of these bookings: three queries per 500 bookings, none per booking."""
+    rendered = {}
+    for start in range(0, len(booking_ids), 500):
+        bookings = session.scalars(
+            select(Booking).where(Booking.id.in_(booking_ids[start:start + 500])).options(
+                joinedload(Booking.trust), selectinload(Booking.topics),
+                selectinload(Booking.speakers).joinedload(BookingSpeaker.speaker))
+        ).unique().all()
+        rendered.update((booking.id, feed_vevent(booking, config)) for booking in bookings)
+    return rendered
