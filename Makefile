@@ -47,6 +47,7 @@ openapi: $(STAMP)
 	$(BIN)/flask --app wsgi openapi write openapi/openapi.json
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py
 
 clean:

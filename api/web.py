@@ -13,6 +13,8 @@ import marshmallow as ma
 from flask import Response, request
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
 
 from api.errors import PreconditionFailed, PreconditionRequired, ValidationFailed
 
@@ -34,8 +36,28 @@ _STATUS_DESCRIPTIONS = {
 }
 
 
+class StrictQueryParser(FlaskParser):
+    """Query strings are checked like bodies: an unknown parameter is a 422, so a typo such as
+    ``?regoin=london`` is not silently ignored. ``page``/``page_size`` belong to pagination, which
+    reads them with its own parser."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE,
+                                   "querystring": ma.RAISE}
+
+    def load_querystring(self, req, schema):
+        args = MultiDict([(k, v) for k, v in req.args.items(multi=True)
+                          if k not in _PAGINATION_ARGS or k in schema.fields])
+        return self._makeproxy(args, schema)
+
+
+_PAGINATION_ARGS = frozenset({"page", "page_size"})
+
+
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint with Boardroom's access rules, problem responses and Link headers."""
+
+    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 100}
+    ARGUMENTS_PARSER = StrictQueryParser()
 
     def access(self, *roles: str) -> Callable:
         """Declare who may call a view (deny by default: a view without this is refused).
@@ -46,7 +68,7 @@ class Blueprint(flask_smorest.Blueprint):
 
         def decorator(func):
             func._access = roles
-            func = self.doc(security=[] if public else [{"bearerAuth": []}])(func)
+            func = self.doc(security=[] if public else [{"bearerAuth": []}], **{"x-roles": list(roles)})(func)
             if not public:
                 func = self.errors(401, 403)(func)
             func._access = roles
@@ -204,7 +226,7 @@ IF_NONE_MATCH_PARAM = {
 IDEMPOTENCY_PARAM = {
     "in": "header", "name": "Idempotency-Key", "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-    "description": "Makes a retry safe: the same key and body replay the first response for 24 hours.",
+    "description": "Makes a retry safe: the same key and body replay the first response (keys are kept 48 hours).",
 }
 
 

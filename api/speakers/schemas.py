@@ -70,7 +70,7 @@ class WeeklyWindowSchema(Schema):
                                          "end_time")
 
 
-class ExceptionSchema(Schema):
+class AvailabilityExceptionSchema(Schema):
     starts_at = Timestamp(required=True)
     ends_at = Timestamp(required=True)
     available = ma.fields.Boolean(load_default=False, metadata={
@@ -85,6 +85,6 @@ class ExceptionSchema(Schema):
 class AvailabilitySchema(Schema):
     weekly = ma.fields.List(ma.fields.Nested(WeeklyWindowSchema), load_default=list,
                             validate=ma.validate.Length(max=100))
-    exceptions = ma.fields.List(ma.fields.Nested(ExceptionSchema), load_default=list,
+    exceptions = ma.fields.List(ma.fields.Nested(AvailabilityExceptionSchema), load_default=list,
                                 validate=ma.validate.Length(max=1000))
     timezone = ma.fields.String(dump_only=True, metadata={"description": "The speaker's zone: weekly times are local to it."})
