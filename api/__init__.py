@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
                 instance_relative_config=True, static_folder=None)
     app.config.update(config_module.load(app.instance_path, config))
     app.json.sort_keys = False
+    app.json.ensure_ascii = False
     os.makedirs(app.instance_path, exist_ok=True)
     _configure_docs(app)
 

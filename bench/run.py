@@ -402,13 +402,14 @@ def main() -> int:
                          f"{base_url.rpartition('/')[0]}/{base_url.rpartition('/')[2]}_{small_n}", seconds)
         rows = goals(sizes[small_n], sizes[large_n], sizes[feed_n], base, ical_seconds)
         print_table(db, sizes, base, rows, ical_seconds)
-        out = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{db}{'-smoke' if args.smoke else ''}.json"
+        results_dir = Path(os.environ.get("BOARDROOM_BENCH_RESULTS") or ROOT / "bench" / "results")
+        out = results_dir / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{db}{'-smoke' if args.smoke else ''}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps({"database": db, "smoke": args.smoke, "sizes": sizes, "baselines": base,
                                    "icalendar_seconds": ical_seconds,
                                    "goals": [{"goal": n, "value": v, "limit": lim, "pass": ok}
                                              for n, v, lim, ok in rows]}, indent=2, default=str))
-        print(f"\nwrote {out.relative_to(ROOT)}")
+        print(f"\nwrote {out}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

@@ -54,8 +54,9 @@ def _load_options() -> list:
 
 # --- reading ------------------------------------------------------------------------------------
 
-def list_bookings(principal: Principal, args: dict) -> Select:
-    stmt = select(Booking).options(*_load_options())
+def list_bookings(principal: Principal, args: dict, columns: list | None = None) -> Select:
+    """The list's filtered, sorted statement: of Booking objects, or of ``columns`` (the fast path)."""
+    stmt = select(Booking).options(*_load_options()) if columns is None else select(*columns)
     if principal.is_partner:
         stmt = stmt.where(Booking.partner_id == principal.partner_id)
     elif args.get("partner_id"):
@@ -337,3 +338,113 @@ def remove_speaker(session: Session, principal: Principal, booking: Booking, spe
     booking.touch()
     session.flush()
     booking_changed(session, principal, booking, "speaker_removed", before, snapshot(booking))
+
+
+# --- the list's fast path -------------------------------------------------------------------------
+# GET /bookings builds its page without ORM objects or marshmallow: one statement for the page's
+# columns (with the data state's version), one UNION ALL for the page's speakers, topics and
+# attendees, and a count only when the data state moved since this process last counted the same
+# filter. ``tests/bookings/test_list_fast_path.py`` proves the JSON equals BookingSchema's dump.
+
+_COLUMNS = ("id", "trust_id", "partner_id", "external_ref", "kind", "format", "status", "starts_at", "ends_at",
+            "timezone", "title", "location", "video_url", "topics", "brief", "notes", "attendee_ids", "speakers",
+            "sequence", "cancel_reason", "cancelled_at", "created_at", "updated_at")
+_TIMES = frozenset({"starts_at", "ends_at", "cancelled_at", "created_at", "updated_at"})
+_SCALARS = [c for c in _COLUMNS if c not in ("topics", "attendee_ids", "speakers")]
+_COUNT_CACHE: dict = {"version": None, "counts": {}}
+
+
+def _utc_text(value, _memo: dict = {}):  # noqa: B006  (a bounded memo: pages repeat the same times)
+    if value is None:
+        return None
+    text = _memo.get(value)
+    if text is None:
+        from api.fields import to_utc_text
+
+        if len(_memo) > 4096:
+            _memo.clear()
+        text = _memo[value] = to_utc_text(value)
+    return text
+
+
+def _cached_count(session: Session, version, key, statement) -> int:
+    from sqlalchemy import func
+
+    cache = _COUNT_CACHE
+    if version is None or cache["version"] != version:
+        cache["version"], cache["counts"] = version, {}
+    if version is not None and key in cache["counts"]:
+        return cache["counts"][key]
+    total = session.scalar(select(func.count()).select_from(statement().order_by(None).subquery()))
+    if version is not None and len(cache["counts"]) < 1024:
+        cache["counts"][key] = total
+    return total
+
+
+def _related(session: Session, ids: list[str], with_attendees: bool) -> dict[str, dict[str, list]]:
+    from sqlalchemy import literal, null, union_all
+
+    from api.bookings.models import booking_attendees, booking_topics
+    from api.topics.models import Topic
+
+    parts = [
+        select(literal("s").label("k"), BookingSpeaker.booking_id, BookingSpeaker.speaker_id.label("ref"),
+               Speaker.name, BookingSpeaker.role, BookingSpeaker.starts_at, BookingSpeaker.ends_at)
+        .join(Speaker, Speaker.id == BookingSpeaker.speaker_id).where(BookingSpeaker.booking_id.in_(ids)),
+        select(literal("t"), booking_topics.c.booking_id, Topic.slug, Topic.slug, null(), null(), null())
+        .join(Topic, Topic.id == booking_topics.c.topic_id).where(booking_topics.c.booking_id.in_(ids)),
+    ]
+    if with_attendees:
+        parts.append(
+            select(literal("a"), booking_attendees.c.booking_id, Contact.id, Contact.name, null(), null(), null())
+            .join(Contact, Contact.id == booking_attendees.c.contact_id)
+            .where(booking_attendees.c.booking_id.in_(ids)))
+    query = union_all(*parts)
+    # Topics by slug and attendees by name in the database's collation, as the ORM relationships order them.
+    query = query.order_by(query.selected_columns.k, query.selected_columns.name, query.selected_columns.ref)
+    out: dict[str, dict[str, list]] = {i: {"s": [], "t": [], "a": []} for i in ids}
+    for kind, booking_id, ref, name, role, starts, ends in session.execute(query):
+        out[booking_id][kind].append((ref, name, role, starts, ends))
+    return out
+
+
+def list_page(session: Session, principal: Principal, args: dict, pagination_parameters) -> list[dict]:
+    """One page of ``list_bookings`` as plain JSON-ready dicts (``BookingSchema`` shape, redacted for partners)."""
+    from api.calendar import state as data_state
+
+    pp = pagination_parameters
+    page_stmt = list_bookings(principal, args, [*(getattr(Booking, c) for c in _SCALARS),
+                                                data_state.version_column().label("_state")])
+    rows = session.execute(page_stmt.limit(pp.page_size).offset(pp.first_item)).all()
+    partner = principal.is_partner
+    if rows:
+        version = rows[0]._state
+    else:
+        version = session.scalar(select(data_state.version_column()))
+    # Per filter (and page size, so the first request of each size costs the same queries).
+    key = (principal.partner_id if partner else None, pp.page_size, tuple(sorted((k, str(v)) for k, v in args.items() if k != "sort")))
+    pp.item_count = _cached_count(session, version, key, lambda: list_bookings(principal, args, [Booking.id]))
+    related = _related(session, [r.id for r in rows], with_attendees=not partner) if rows else {}
+    page = []
+    for row in rows:
+        values = row._mapping
+        rel = related[row.id]
+        speakers = sorted(rel["s"], key=lambda s: (s[3], s[1], s[0]))
+        item = {}
+        for name in _COLUMNS:
+            if name == "topics":
+                item[name] = [ref for ref, *_ in rel["t"]]
+            elif name == "attendee_ids":
+                if not partner:
+                    item[name] = [ref for ref, *_ in rel["a"]]
+            elif name == "speakers":
+                item[name] = [{"speaker_id": ref, "name": sname, "role": role, "starts_at": _utc_text(starts),
+                               "ends_at": _utc_text(ends)} for ref, sname, role, starts, ends in speakers]
+            elif name == "notes" and partner:
+                continue
+            elif name in _TIMES:
+                item[name] = _utc_text(values[name])
+            else:
+                item[name] = values[name]
+        page.append(item)
+    return page

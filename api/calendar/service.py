@@ -1,20 +1,18 @@
 """Calendar rules: booking invites, feed subscriptions (secret URLs), and serving feeds cheaply.
 
 A feed is served in a constant number of queries whatever its size: one to find the feed
-by its token, one aggregate for its validators (enough for a 304), then one for the stored
-VEVENT texts with their per-zone spans; bookings whose stored text was cleared (new, or a
+by its token, one primary-key lookup for its validators (enough for a 304), then one for the
+stored VEVENT texts with their per-zone spans; bookings whose stored text was cleared (new, or a
 rename) are loaded with their relations in three more (per 500), rendered, and stored in one
 executemany.
 
 The validators (ETag, Last-Modified) are a function of: the feed (id, scope, target,
 partner), the calendar day (the history and cancellation windows move at midnight UTC),
-the window lengths, the number and latest ``updated_at`` of the bookings in scope, and the
-latest ``updated_at`` of the trusts, speakers and topics those bookings show plus the
-feed's own speaker/trust/partner (its name is the calendar's name). Every change a feed
-shows moves one of them: a booking write bumps the booking's ``updated_at``; a booking
-leaving the scope (a speaker taken off) lowers the count, or bumps the maximum when another
-joins; a rename bumps the renamed object's ``updated_at`` (and clears the stored VEVENTs
-that show the old name, see ``api.bookings.calendar``).
+the window lengths, and the data state (``api.calendar.state``): a counter bumped in the same
+transaction as every write to bookings, speaker slots, topics, trusts, speakers or partners,
+which is everything a feed shows (its own speaker/trust/partner name included). A 304 therefore
+reads two indexed rows whatever the number of bookings; the price is over-invalidation (any
+such write anywhere moves every feed's ETag), never a stale feed.
 """
 
 from __future__ import annotations
@@ -39,13 +37,13 @@ from api.bookings.calendar import (
     invite_attendees,
     store_vevents,
 )
-from api.bookings.models import Booking, BookingSpeaker, booking_topics
+from api.bookings.models import Booking, BookingSpeaker
 from api.calendar import render
+from api.calendar import state as data_state
 from api.calendar.models import Feed
 from api.db import utcnow
 from api.errors import NotFound, ValidationFailed
 from api.speakers.models import Speaker
-from api.topics.models import Topic
 from api.trusts.models import Trust
 from api.web import apply_sort
 
@@ -242,51 +240,24 @@ def _scope_params(view: FeedView, day: datetime, config: Mapping[str, Any]) -> d
     return params
 
 
-@lru_cache(maxsize=16)
-def _validators_statement(scope: str, partnered: bool) -> Select:
-    def ids():
-        b = aliased(Booking)
-        return select(b.id).where(*_in_scope(scope, partnered, b))
-
-    b1, b2, b3 = aliased(Booking), aliased(Booking), aliased(Booking)
-    slot, tagged = aliased(BookingSpeaker), booking_topics.alias()
-    columns = [
-        select(func.count(b1.id)).where(*_in_scope(scope, partnered, b1)).scalar_subquery(),
-        select(func.max(b2.updated_at)).where(*_in_scope(scope, partnered, b2)).scalar_subquery(),
-        select(func.max(Trust.updated_at)).where(
-            Trust.id.in_(select(b3.trust_id).where(*_in_scope(scope, partnered, b3)))).scalar_subquery(),
-        select(func.max(Speaker.updated_at)).where(
-            Speaker.id.in_(select(slot.speaker_id).where(slot.booking_id.in_(ids())))).scalar_subquery(),
-        select(func.max(Topic.updated_at)).where(
-            Topic.id.in_(select(tagged.c.topic_id).where(tagged.c.booking_id.in_(ids())))).scalar_subquery(),
-    ]
-    # The feed's own speaker, trust or partner: its name is the calendar's name.
-    if scope == "speaker":
-        columns.append(select(Speaker.updated_at).where(Speaker.id == bindparam("speaker_id")).scalar_subquery())
-    elif scope == "trust":
-        columns.append(select(Trust.updated_at).where(Trust.id == bindparam("trust_id")).scalar_subquery())
-    elif partnered:
-        columns.append(select(Partner.updated_at).where(Partner.id == bindparam("partner_id")).scalar_subquery())
-    if scope in ("speaker", "trust"):
-        # A booking can leave these scopes (a speaker taken off, a trust corrected) without any
-        # remaining booking changing; the ETag sees that through the count, but Last-Modified
-        # is a time, so it takes the latest booking change anywhere: early rather than stale.
-        columns.append(select(func.max(Booking.updated_at)).scalar_subquery())
-    return select(*columns)
-
-
 def feed_validators(session: Session, view: FeedView, now: datetime, config: Mapping[str, Any]) -> Validators:
-    """ETag and Last-Modified in one aggregate query, without reading any event text."""
+    """ETag and Last-Modified from one primary-key lookup, whatever the feed's size.
+
+    The ETag names the data state's version (``api.calendar.state``: bumped in the same
+    transaction as any write that changes what a feed shows), the feed, the day and the windows.
+    Any booking, speaker, trust, topic or partner change anywhere moves every feed's ETag: a
+    client then re-reads a feed that may not have changed (cheap: stored texts), but never keeps
+    a stale one.
+    """
     day = day_start(now)
-    statement = _validators_statement(view.scope, bool(view.partner_id))
-    count, *times = session.execute(statement, _scope_params(view, day, config)).one()
+    version, changed_at = data_state.read(session)
     raw = "|".join([
-        "feed-v1", view.id, view.scope, view.speaker_id or "", view.trust_id or "", view.partner_id or "",
+        "feed-v2", view.id, view.scope, view.speaker_id or "", view.trust_id or "", view.partner_id or "",
         day.date().isoformat(), str(config["FEED_HISTORY_DAYS"]), str(config["FEED_CANCELLED_DAYS"]),
-        str(count), *(t.isoformat() if t is not None else "-" for t in times),
+        str(version),
     ])
     etag = '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
-    moments = [t for t in times if t is not None] + [view.created_at, day]
+    moments = [t for t in (changed_at, view.created_at, day) if t is not None]
     return Validators(etag=etag, last_modified=min(max(moments), now))
 
 

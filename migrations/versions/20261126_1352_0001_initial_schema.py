@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 12:53:38.437462
+Create Date: 2026-11-26 13:52:24.325577
 """
 from alembic import op
 import sqlalchemy as sa
@@ -33,6 +33,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_events_entity_id'), ['entity_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_events_occurred_at'), ['occurred_at'], unique=False)
 
+    op.create_table('data_state',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('changed_at', api.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_data_state'))
+    )
     op.create_table('outbox_events',
     sa.Column('type', sa.String(length=60), nullable=False, comment='e.g. booking.created'),
     sa.Column('occurred_at', api.db.UTCDateTime(timezone=True), nullable=False),
@@ -588,6 +594,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_outbox_events_dispatched_at'))
 
     op.drop_table('outbox_events')
+    op.drop_table('data_state')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_occurred_at'))
         batch_op.drop_index(batch_op.f('ix_audit_events_entity_id'))

@@ -1,0 +1,99 @@
+"""GET /bookings builds its page from columns and one related query: the same JSON as BookingSchema's dump."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import selectinload
+
+from tests.bookings.conftest import iso
+
+
+def _schema_dump(db, ids: list[str], partner: bool) -> list[dict]:
+    from api.bookings import service
+    from api.bookings.models import Booking, BookingSpeaker
+    from api.bookings.schemas import BookingSchema
+    from api.web import Redacted
+
+    session = db()
+    session.expire_all()
+    rows = session.scalars(select(Booking).where(Booking.id.in_(ids)).options(
+        selectinload(Booking.topics), selectinload(Booking.attendees),
+        selectinload(Booking.speakers).joinedload(BookingSpeaker.speaker))).all()
+    by_id = {b.id: b for b in rows}
+    objs = [Redacted(by_id[i], service.PARTNER_HIDDEN) if partner else by_id[i] for i in ids]
+    return json.loads(json.dumps(BookingSchema(many=True).dump(objs)))
+
+
+def _programme(coordinator, partner, make_trust, make_contact, book, speaker_with, seeded_topics):
+    trust = make_trust()
+    chairs = [make_contact(trust, name=f"Chair {c}") for c in "BA"]
+    speakers = [speaker_with(name=f"Speaker {n}") for n in ("Zed", "Amy", "Bea")]
+    first = datetime(2027, 3, 1, 9, 30, 15, 120000, tzinfo=timezone.utc)
+    for day in range(7):
+        starts = first + timedelta(days=day)
+        body = {"topics": ["data", "prioritisation"][: day % 3], "attendee_ids": [c.id for c in chairs][: day % 3],
+                "notes": "internal" if day % 2 else None, "brief": "Brief", "location": None}
+        r = book(trust, starts.isoformat(), **{k: v for k, v in body.items() if v is not None})
+        assert r.status_code == 201, r.json
+        for i, speaker in enumerate(speakers[: day % 4]):
+            slot = {} if i else {"starts_at": iso(starts + timedelta(hours=1)), "ends_at": iso(starts + timedelta(hours=2))}
+            assert coordinator.put(f"/api/v1/bookings/{r.json['id']}/speakers/{speaker.id}", json=slot).status_code == 200
+    mine = book(trust, iso(datetime.now(timezone.utc) + timedelta(days=300)), client=partner, external_ref="P-1",
+                topics=["data"])
+    assert mine.status_code == 201, mine.json
+    coordinator.patch(f"/api/v1/bookings/{mine.json['id']}", json={"status": "cancelled", "cancel_reason": "Moved"},
+                      headers={"If-Match": "*"})
+
+
+def test_fast_path_json_equals_the_schema_dump(coordinator, partner, db, make_trust, make_contact, book, speaker_with,
+                                               seeded_topics):
+    _programme(coordinator, partner, make_trust, make_contact, book, speaker_with, seeded_topics)
+    for client, is_partner, query in ((coordinator, False, "?page_size=5"), (coordinator, False, "?page=2&page_size=5"),
+                                      (coordinator, False, "?updated_since=2000-01-01T00:00:00Z&sort=-starts_at"),
+                                      (partner, True, "?updated_since=2000-01-01T00:00:00Z")):
+        r = client.get("/api/v1/bookings" + query)
+        assert r.status_code == 200 and r.json, query
+        assert r.json == _schema_dump(db, [b["id"] for b in r.json], is_partner), query
+        if is_partner:
+            assert all("notes" not in b and "attendee_ids" not in b for b in r.json)
+        else:
+            assert any(b["speakers"] and b["attendee_ids"] and b["notes"] for b in r.json) or "page=2" in query
+
+
+def test_pagination_headers_and_the_cached_total_follow_writes(coordinator, trust, book):
+    for day in range(3):
+        book(trust, iso(datetime(2027, 5, 3, 10, tzinfo=timezone.utc) + timedelta(days=day)))
+    r = coordinator.get("/api/v1/bookings?page_size=2")
+    assert json.loads(r.headers["X-Pagination"]) == {"total": 3, "total_pages": 2, "first_page": 1, "last_page": 2,
+                                                      "page": 1, "next_page": 2}
+    assert 'rel="next"' in r.headers["Link"] and "page=2" in r.headers["Link"]
+    assert json.loads(coordinator.get("/api/v1/bookings?page_size=2").headers["X-Pagination"])["total"] == 3
+    extra = book(trust, iso(datetime(2027, 6, 1, 10, tzinfo=timezone.utc))).json
+    assert json.loads(coordinator.get("/api/v1/bookings?page_size=2").headers["X-Pagination"])["total"] == 4
+    coordinator.patch(f"/api/v1/bookings/{extra['id']}", json={"status": "cancelled"}, headers={"If-Match": "*"})
+    assert json.loads(coordinator.get("/api/v1/bookings?page_size=2").headers["X-Pagination"])["total"] == 3
+    assert json.loads(coordinator.get("/api/v1/bookings?status=cancelled").headers["X-Pagination"])["total"] == 1
+
+
+def test_at_most_five_statements_whatever_the_page_size(coordinator, engine, trust, book, speaker_with,
+                                                         seeded_topics):
+    speaker = speaker_with()
+    for day in range(55):
+        b = book(trust, iso(datetime(2027, 1, 4, 10, tzinfo=timezone.utc) + timedelta(days=day)), topics=["data"]).json
+        coordinator.put(f"/api/v1/bookings/{b['id']}/speakers/{speaker.id}", json={})
+    for size in (5, 50):
+        statements: list[str] = []
+        listener = lambda *a: statements.append(a[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            r = coordinator.get(f"/api/v1/bookings?page_size={size}")
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        assert len(r.json) == size and r.json[-1]["speakers"] and r.json[-1]["topics"] == ["data"]
+        # token lookup, page (with the data state), count (first time for this filter), related rows
+        queries = [s for s in statements if s.lstrip().split(None, 1)[0].upper() not in
+                   ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")]
+        assert len(queries) <= 4, queries  # + BEGIN on SQLite in production: at most 5 statements

@@ -1,0 +1,30 @@
+"""The benchmark's smoke run (tiny sizes, one-second loads), so `make bench` never rots."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk (Debian package) is not installed")
+def test_bench_smoke_prints_every_goal_and_writes_json(tmp_path):
+    env = {**os.environ, "BOARDROOM_BENCH_RESULTS": str(tmp_path)}
+    if os.environ.get("BOARDROOM_TEST_DB") == "postgres":
+        env["BENCH_DATABASE_URL"] = os.environ["TEST_DATABASE_URL"].rsplit("/", 1)[0] + "/bench_smoke"
+    out = subprocess.run([sys.executable, "bench/run.py", "--smoke"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    goals = [line for line in out.stdout.splitlines() if line.rstrip().endswith(("PASS", "FAIL"))]
+    assert len(goals) >= 10, out.stdout
+    written = list(tmp_path.glob("*.json"))
+    assert len(written) == 1
+    result = json.loads(written[0].read_text())
+    assert result["smoke"] is True and len(result["goals"]) == len(goals)
+    for size in result["sizes"].values():
+        assert size["get_booking"]["errors"] == 0 and size["get_booking"]["rps"] > 0
