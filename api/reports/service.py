@@ -93,12 +93,15 @@ def programme(session: Session, start: date | None, end: date | None) -> dict[st
                func.avg((Outcome.confidence_after - Outcome.confidence_before) * literal(1.0)), func.count())
         .join(Booking, Booking.id == Outcome.booking_id).where(delivered, both)).one()
 
+    # Aggregate the slots first and name the few speakers after: (booking, speaker) is unique, so a plain
+    # count is the number of sessions, without DISTINCT over the whole history.
+    per_speaker = (select(BookingSpeaker.speaker_id.label("speaker_id"), func.count().label("sessions"))
+                   .join(Booking, Booking.id == BookingSpeaker.booking_id)
+                   .where(delivered).group_by(BookingSpeaker.speaker_id).subquery())
     speakers = [{"speaker_id": sid, "name": name, "sessions": n} for sid, name, n in session.execute(
-        select(Speaker.id, Speaker.name, func.count(func.distinct(BookingSpeaker.booking_id)))
-        .join(BookingSpeaker, BookingSpeaker.speaker_id == Speaker.id)
-        .join(Booking, Booking.id == BookingSpeaker.booking_id)
-        .where(delivered).group_by(Speaker.id, Speaker.name)
-        .order_by(func.count(func.distinct(BookingSpeaker.booking_id)).desc(), Speaker.name))]
+        select(Speaker.id, Speaker.name, per_speaker.c.sessions)
+        .join(per_speaker, per_speaker.c.speaker_id == Speaker.id)
+        .order_by(per_speaker.c.sessions.desc(), Speaker.name))]
 
     def figures(bucket: list[int]) -> dict:
         return {"trusts_engaged": bucket[0], "trusts_total": bucket[1], "coverage": _ratio(*bucket)}
