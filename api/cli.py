@@ -78,6 +78,15 @@ def register_commands(app: Flask) -> None:
         Session.commit()
         click.echo(summary)
 
+    @app.cli.command("purge-expired")
+    def purge_expired() -> None:
+        """Delete stored Idempotency-Key responses past their retention (run daily from cron)."""
+        from api.idempotency import purge_expired as purge
+
+        removed = purge(Session())
+        Session.commit()
+        click.echo(f"removed {removed} expired idempotency records")
+
     openapi_group = AppGroup("openapi", help="The OpenAPI document.")
 
     @openapi_group.command("write")

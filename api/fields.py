@@ -99,10 +99,6 @@ class HttpUrl(ma.fields.Url):
         super().__init__(schemes={"http", "https"}, require_tld=False, **kwargs)
 
 
-def CommaList(**kwargs) -> ma.fields.String:
-    return ma.fields.String(**kwargs)
-
-
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 

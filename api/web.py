@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import wraps
 from typing import Any, Callable, Iterable
 from urllib.parse import urlencode
 
@@ -256,17 +255,6 @@ def readable(blp: Blueprint) -> Callable:
         return func
 
     return decorator
-
-
-def keep_access(wrapper: Callable, func: Callable) -> Callable:
-    access = getattr(func, "_access", None)
-    if access is not None:
-        wrapper._access = access
-    return wrapper
-
-
-__all__ = ["Blueprint", "PUBLIC", "ListArgs", "apply_sort", "paginate", "etag_of", "require_if_match",
-           "conditional", "write_guarded", "readable", "split_csv", "wraps"]
 
 
 class Redacted:

@@ -51,3 +51,22 @@ def test_openapi_write_matches_the_served_document(app, client, tmp_path):
     result = app.test_cli_runner().invoke(args=["openapi", "write", str(out)])
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text()) == client.get("/openapi.json").get_json()
+
+
+def test_purge_expired_removes_only_stale_idempotency_records(app, coordinator, db):
+    from datetime import timedelta
+
+    from api.db import utcnow
+    from api.idempotency import IdempotencyRecord
+
+    body = {"name": "Purge Trust", "ods_code": "PUR1", "region": "london"}
+    for key in ("old", "fresh"):
+        r = coordinator.post("/api/v1/trusts", json={**body, "ods_code": f"PU{key[:2].upper()}"},
+                             headers={"Idempotency-Key": key})
+        assert r.status_code == 201
+    old = db().scalars(select(IdempotencyRecord).where(IdempotencyRecord.key == "old")).one()
+    old.expires_at = utcnow() - timedelta(seconds=1)
+    db().commit()
+    result = app.test_cli_runner().invoke(args=["purge-expired"])
+    assert result.exit_code == 0 and "removed 1 " in result.output
+    assert db().scalars(select(IdempotencyRecord.key)).all() == ["fresh"]
