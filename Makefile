@@ -34,7 +34,7 @@ run: $(STAMP) migrate
 	@cat instance/coordinator-token.txt
 	@echo "API on http://127.0.0.1:$(PORT)/api/v1  docs on http://127.0.0.1:$(PORT)/docs"
 	BOARDROOM_ENV=$${BOARDROOM_ENV:-development} $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
-		--access-logfile - wsgi:app
+		--access-logfile - --logger-class api.logsafe.RedactingLogger wsgi:app
 
 wrk:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) || \

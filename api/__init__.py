@@ -17,6 +17,7 @@ from api.auth import authenticate, authorise
 from api.db import make_engine
 from api.errors import ProblemError, internal_error, problem_response, render_http_exception, render_problem
 from api.extensions import Session, api
+from api.logsafe import redact_path
 from api.web import PUBLIC, SAFE_METHODS
 
 log = logging.getLogger("boardroom")
@@ -73,25 +74,24 @@ def _configure_docs(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from api.accounts.routes import partners_blp, tokens_blp
+    from api.audit_routes import audit_blp
+    from api.bookings.routes import blp as bookings_blp
+    from api.calendar.routes import feed_files_blp, feeds_blp, invites_blp
     from api.health.routes import blp as health_blp
+    from api.interactions.routes import blp as interactions_blp
+    from api.outcomes.routes import blp as outcomes_blp
+    from api.privacy.routes import blp as privacy_blp
+    from api.reports.routes import blp as reports_blp
+    from api.scheduling.routes import blp as scheduling_blp
     from api.speakers.routes import blp as speakers_blp
     from api.topics.routes import blp as topics_blp
     from api.trusts.routes import blp as trusts_blp
+    from api.webhooks.routes import blp as webhooks_blp
 
-    for blp in (health_blp, trusts_blp, topics_blp, speakers_blp, partners_blp, tokens_blp):
+    for blp in (health_blp, trusts_blp, topics_blp, speakers_blp, partners_blp, tokens_blp, bookings_blp,
+                scheduling_blp, outcomes_blp, feed_files_blp, feeds_blp, invites_blp, webhooks_blp, reports_blp,
+                interactions_blp, privacy_blp, audit_blp):
         api.register_blueprint(blp)
-    for module in ("api.bookings.routes", "api.scheduling.routes", "api.outcomes.routes",
-                   "api.calendar.routes", "api.webhooks.routes", "api.reports.routes", "api.interactions.routes",
-                   "api.privacy.routes", "api.audit_routes"):
-        try:
-            mod = __import__(module, fromlist=["blp"])
-        except ModuleNotFoundError as exc:
-            if not module.startswith(exc.name or "-"):
-                raise
-            continue
-        for name in dir(mod):
-            if name.endswith("blp"):
-                api.register_blueprint(getattr(mod, name))
 
 
 def _view_access(app: Flask) -> tuple[str, ...] | None:
@@ -112,22 +112,21 @@ def _view_access(app: Flask) -> tuple[str, ...] | None:
 def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _authenticate_and_claim():
-        g.idempotency = None
+        g.idempotency = g.idempotent_work = None
         if request.routing_exception is not None or request.method == "OPTIONS":
             return None
         roles = _view_access(app)
         if roles is None:
             log.error("endpoint %s declares no access rule; refused", request.endpoint)
             return problem_response(403, detail="This endpoint is not open to any role.", slug="forbidden")
-        if request.method not in SAFE_METHODS and not Session().in_transaction():
-            # SQLite: take the write lock up front so concurrent writers queue rather than collide.
-            Session.connection(execution_options={"sqlite_immediate": True})
         if roles == (PUBLIC,):
             g.principal = None
-            return None
-        g.principal = authenticate(Session(), request.headers.get("Authorization"))
-        authorise(g.principal, roles)
-        if request.method == "POST" and "Idempotency-Key" in request.headers:
+        else:
+            g.principal = authenticate(Session(), request.headers.get("Authorization"))
+            authorise(g.principal, roles)
+        if request.method not in SAFE_METHODS:
+            _begin_write()
+        if g.principal is not None and request.method == "POST" and "Idempotency-Key" in request.headers:
             return _claim_idempotency_key()
         return None
 
@@ -143,13 +142,13 @@ def _register_request_hooks(app: Flask) -> None:
                 Session.commit()
             except Exception:  # noqa: BLE001
                 Session.rollback()
-                log.warning("best-effort commit during %s %s failed", request.method, request.path)
+                log.warning("best-effort commit during %s %s failed", request.method, redact_path(request.path))
             return response
         claim = g.get("idempotency")
         try:
             if claim is not None and response.status_code < 500 and response.status_code not in (400, 422):
                 if response.status_code >= 400:
-                    Session.rollback()  # the work failed; keep only the answer
+                    _rollback_work()  # the work failed; keep only the answer (and the key's lock)
                 _store_idempotent_response(claim, response)
             if response.status_code < 400 or claim is not None and response.status_code not in (400, 422):
                 Session.commit()
@@ -173,6 +172,21 @@ def _register_request_hooks(app: Flask) -> None:
         Session.remove()
 
 
+def _begin_write() -> None:
+    """Start the request's write transaction once the caller is known to be allowed to write.
+
+    On SQLite it begins with BEGIN IMMEDIATE, so concurrent writers queue for the lock rather than
+    failing half-way; taking it only after authorisation keeps callers without a token from
+    making real writers wait.
+    """
+    session = Session()
+    if session.in_transaction():
+        if session.get_bind().dialect.name != "sqlite" or session.in_nested_transaction():
+            return
+        session.rollback()  # the token lookup's read transaction
+    Session.connection(execution_options={"sqlite_immediate": True})
+
+
 def _claim_idempotency_key():
     key = request.headers["Idempotency-Key"]
     idempotency.validate_key(key)
@@ -181,6 +195,7 @@ def _claim_idempotency_key():
     stored = idempotency.begin(Session(), claim)
     if stored is None:
         g.idempotency = claim
+        g.idempotent_work = Session().begin_nested()
         return None
     g.idempotency = None
     response = Response(stored.body, status=stored.status_code)
@@ -201,24 +216,37 @@ def _store_idempotent_response(claim: idempotency.Claim, response: Response) -> 
                       ttl_hours=current_app.config["IDEMPOTENCY_TTL_HOURS"], created_id=created_id)
 
 
+def _rollback_work() -> None:
+    """Undo the request's work; under an Idempotency-Key only back to the savepoint after the claim.
+
+    The claim (an advisory lock on PostgreSQL) must outlive a failed attempt until the answer is
+    stored, or a concurrent retry with the same key could slip in between.
+    """
+    work = g.get("idempotent_work")
+    if work is None:
+        Session.rollback()
+    elif work.is_active:
+        work.rollback()
+
+
 def _handle_problem(error: ProblemError):
-    Session.rollback()
+    _rollback_work()
     return render_problem(error)
 
 
 def _handle_http_exception(error: HTTPException):
-    Session.rollback()
+    _rollback_work()
     return render_http_exception(error)
 
 
 def _handle_stale(_error):
-    Session.rollback()
+    _rollback_work()
     return problem_response(412, detail="The resource changed while you were updating it; GET it again.",
                             slug="precondition-failed", title="The resource has changed (stale If-Match)")
 
 
 def _handle_integrity(error: IntegrityError):
-    Session.rollback()
+    _rollback_work()
     log.warning("integrity error: %s", error.orig.__class__.__name__)
     return problem_response(409, detail="The change conflicts with existing data (a duplicate or a reference "
                             "that no longer holds).", slug="conflict")
@@ -228,5 +256,5 @@ def _handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return _handle_http_exception(error)
     Session.rollback()
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.exception("unhandled error on %s %s", request.method, redact_path(request.path))
     return internal_error()

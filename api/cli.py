@@ -99,13 +99,9 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(openapi_group)
 
-    try:
-        from api.commands_extra import register as register_extra
-    except ModuleNotFoundError as exc:
-        if exc.name != "api.commands_extra":
-            raise
-    else:
-        register_extra(app)
+    from api.commands_extra import register as register_extra
+
+    register_extra(app)
 
 
 def openapi_text(app: Flask) -> str:

@@ -189,9 +189,22 @@ def require_if_match(current: str) -> None:
         raise PreconditionRequired("Send If-Match with the ETag from your last GET (or * for any version).")
     if header.strip() == "*":
         return
-    if current not in _etag_list(header):
+    if _stored_part(current) not in {_stored_part(tag) for tag in _etag_list(header)}:
         raise PreconditionFailed("The resource changed since you read it; GET it again for the current ETag.",
                                  headers={"ETag": current})
+
+
+def with_derived(etag: str, derived: Any) -> str:
+    """An ETag that also changes with derived, read-time data (a trust's engagement summary).
+
+    The part after the dot covers the derived data, so a GET's 304 stays exact; If-Match compares
+    only the stored version before it, so time passing or a new booking never makes a write stale.
+    """
+    return etag[:-1] + "." + etag_of_data(derived)[1:9] + '"'
+
+
+def _stored_part(etag: str) -> str:
+    return etag.split(".", 1)[0].rstrip('"') + '"'
 
 
 def not_modified(etag: str) -> Response | None:

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_bench_smoke_prints_every_goal_and_writes_json(tmp_path):
     env = {**os.environ, "BOARDROOM_BENCH_RESULTS": str(tmp_path)}
     if os.environ.get("BOARDROOM_TEST_DB") == "postgres":
-        env["BENCH_DATABASE_URL"] = os.environ["TEST_DATABASE_URL"].rsplit("/", 1)[0] + "/bench_smoke"
+        stem, _, name = os.environ["TEST_DATABASE_URL"].rpartition("/")
+        env["BENCH_DATABASE_URL"] = f"{stem}/{name}_bench_smoke"  # the test database's own, so runs don't clash
     out = subprocess.run([sys.executable, "bench/run.py", "--smoke"], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]

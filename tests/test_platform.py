@@ -250,3 +250,23 @@ def test_unknown_query_parameter_is_422(coordinator):
     assert r.status_code == 422
     assert "regoin" in problem(r)["errors"]
     assert coordinator.get("/api/v1/trusts?region=london&page=1&page_size=5").status_code == 200
+
+
+def test_feed_tokens_never_reach_the_logs():
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from api.logsafe import RedactingLogger, redact_path
+
+    assert redact_path("GET /feeds/brf_s3cret.ics HTTP/1.1") == "GET /feeds/*** HTTP/1.1"
+    logger = RedactingLogger(Config())
+    req = SimpleNamespace(method="GET", path="/feeds/brf_s3cret.ics", query="", uri="/feeds/brf_s3cret.ics",
+                          version=(1, 1), headers=[])
+    resp = SimpleNamespace(status="200 OK", sent=10, headers=[], response_length=10)
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": "/feeds/brf_s3cret.ics", "SERVER_PROTOCOL": "HTTP/1.1",
+               "PATH_INFO": "/feeds/brf_s3cret.ics", "QUERY_STRING": ""}
+    from datetime import timedelta
+
+    atoms = logger.atoms(resp, req, environ, timedelta(milliseconds=3))
+    assert "brf_s3cret" not in atoms["r"] and "brf_s3cret" not in atoms["U"]

@@ -8,8 +8,8 @@ Renames: a feed VEVENT shows the trust's, the speakers' and the topics' names. W
 those names changes (a PATCH, an import, a speaker's erasure), the ORM hook at the bottom of
 this module clears the stored VEVENT of every booking that shows it (one UPDATE per kind,
 whatever the number of bookings); the next feed request renders and stores them again. The
-feed's ETag covers renames separately, through the ``updated_at`` maxima of the trusts,
-speakers and topics of the bookings in scope (see ``api.calendar.service``).
+feed's ETag covers renames separately: any change to data a feed shows bumps the one-row
+``data_state`` version at commit (``api.calendar.state``), and the ETag hashes that version.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -212,6 +213,8 @@ def update_booking(session: Session, principal: Principal, booking: Booking, dat
     """Change fields and/or status; a new time moves the speakers' slots and re-checks everything."""
     data = dict(data)
     override = data.pop("override_availability", False)
+    if override and principal.is_partner:
+        raise Forbidden("Only the programme team may book a speaker outside their availability.")
     _partner_fields(principal, data)
     new_status = data.pop("status", None)
     if new_status == booking.status:
@@ -381,12 +384,15 @@ def _cached_count(session: Session, version, key, statement) -> int:
     return total
 
 
-def _related(session: Session, ids: list[str], with_attendees: bool) -> dict[str, dict[str, list]]:
-    from sqlalchemy import literal, null, union_all
+@lru_cache(maxsize=2)
+def _related_statement(with_attendees: bool):
+    """The page's speakers, topics and attendees in one UNION ALL, built once (``ids`` is an expanding bind)."""
+    from sqlalchemy import bindparam, literal, null, union_all
 
     from api.bookings.models import booking_attendees, booking_topics
     from api.topics.models import Topic
 
+    ids = bindparam("ids", expanding=True)
     parts = [
         select(literal("s").label("k"), BookingSpeaker.booking_id, BookingSpeaker.speaker_id.label("ref"),
                Speaker.name, BookingSpeaker.role, BookingSpeaker.starts_at, BookingSpeaker.ends_at)
@@ -401,9 +407,14 @@ def _related(session: Session, ids: list[str], with_attendees: bool) -> dict[str
             .where(booking_attendees.c.booking_id.in_(ids)))
     query = union_all(*parts)
     # Topics by slug and attendees by name in the database's collation, as the ORM relationships order them.
-    query = query.order_by(query.selected_columns.k, query.selected_columns.name, query.selected_columns.ref)
+    return query.order_by(query.selected_columns.k, query.selected_columns.name, query.selected_columns.ref)
+
+
+def _related(session: Session, ids: list[str], with_attendees: bool) -> dict[str, dict[str, list]]:
+    query = _related_statement(with_attendees)
     out: dict[str, dict[str, list]] = {i: {"s": [], "t": [], "a": []} for i in ids}
-    for kind, booking_id, ref, name, role, starts, ends in session.execute(query):
+    # Core execution (no ORM result machinery): plain rows are all this needs.
+    for kind, booking_id, ref, name, role, starts, ends in session.connection().execute(query, {"ids": ids}):
         out[booking_id][kind].append((ref, name, role, starts, ends))
     return out
 
@@ -415,7 +426,7 @@ def list_page(session: Session, principal: Principal, args: dict, pagination_par
     pp = pagination_parameters
     page_stmt = list_bookings(principal, args, [*(getattr(Booking, c) for c in _SCALARS),
                                                 data_state.version_column().label("_state")])
-    rows = session.execute(page_stmt.limit(pp.page_size).offset(pp.first_item)).all()
+    rows = session.connection().execute(page_stmt.limit(pp.page_size).offset(pp.first_item)).all()  # Core: plain rows
     partner = principal.is_partner
     if rows:
         version = rows[0]._state
@@ -425,26 +436,64 @@ def list_page(session: Session, principal: Principal, args: dict, pagination_par
     key = (principal.partner_id if partner else None, pp.page_size, tuple(sorted((k, str(v)) for k, v in args.items() if k != "sort")))
     pp.item_count = _cached_count(session, version, key, lambda: list_bookings(principal, args, [Booking.id]))
     related = _related(session, [r.id for r in rows], with_attendees=not partner) if rows else {}
-    page = []
-    for row in rows:
-        values = row._mapping
-        rel = related[row.id]
-        speakers = sorted(rel["s"], key=lambda s: (s[3], s[1], s[0]))
-        item = {}
-        for name in _COLUMNS:
-            if name == "topics":
-                item[name] = [ref for ref, *_ in rel["t"]]
-            elif name == "attendee_ids":
-                if not partner:
-                    item[name] = [ref for ref, *_ in rel["a"]]
-            elif name == "speakers":
-                item[name] = [{"speaker_id": ref, "name": sname, "role": role, "starts_at": _utc_text(starts),
-                               "ends_at": _utc_text(ends)} for ref, sname, role, starts, ends in speakers]
-            elif name == "notes" and partner:
-                continue
-            elif name in _TIMES:
-                item[name] = _utc_text(values[name])
-            else:
-                item[name] = values[name]
-        page.append(item)
-    return page
+    return [_item(row._mapping, related[row.id], partner) for row in rows]
+
+
+def _item(values, rel: dict[str, list], partner: bool) -> dict:
+    """One booking in BookingSchema's JSON shape from its columns and its ``_related`` rows."""
+    speakers = sorted(rel["s"], key=lambda s: (s[3], s[1], s[0]))
+    item = {}
+    for name in _COLUMNS:
+        if name == "topics":
+            item[name] = [ref for ref, *_ in rel["t"]]
+        elif name == "attendee_ids":
+            if not partner:
+                item[name] = [ref for ref, *_ in rel["a"]]
+        elif name == "speakers":
+            item[name] = [{"speaker_id": ref, "name": sname, "role": role, "starts_at": _utc_text(starts),
+                           "ends_at": _utc_text(ends)} for ref, sname, role, starts, ends in speakers]
+        elif name == "notes" and partner:
+            continue
+        elif name in _TIMES:
+            item[name] = _utc_text(values[name])
+        else:
+            item[name] = values[name]
+    return item
+
+
+@lru_cache(maxsize=1)
+def _get_statement():
+    from sqlalchemy import bindparam
+
+    return select(*(getattr(Booking, c) for c in _SCALARS), Booking.version).where(Booking.id == bindparam("booking_id"))
+
+
+class _Versioned:
+    """What ``etag_of`` reads (type name, id, version): the ETag equals the ORM booking's."""
+
+    __slots__ = ("id", "version")
+
+    def __init__(self, id_: str, version: int):
+        self.id, self.version = id_, version
+
+
+_Versioned.__name__ = Booking.__name__
+
+
+def get_booking_item(session: Session, principal: Principal, booking_id: str, etag_matches) -> tuple[dict | None, str]:
+    """GET /bookings/{id} without ORM objects: (JSON-ready dict, ETag) in two statements, one for a 304.
+
+    ``etag_matches(etag)`` says whether the client already holds that ETag: then the related rows
+    are not read and the dict is None. Another partner's booking is not found (404).
+    """
+    from api.web import etag_of
+
+    row = session.connection().execute(_get_statement(), {"booking_id": booking_id}).first()  # Core: a plain row
+    partner = principal.is_partner
+    if row is None or partner and row.partner_id != principal.partner_id:
+        raise NotFound("No booking with that id.")
+    etag = etag_of(_Versioned(row.id, row.version), view(principal))
+    if etag_matches(etag):
+        return None, etag
+    related = _related(session, [row.id], with_attendees=not partner)
+    return _item(row._mapping, related[row.id], partner), etag

@@ -115,12 +115,12 @@ class Feeds(MethodView):
     def get(self, pagination_parameters, **args):
         """List calendar feeds (never their tokens)
 
-        Coordinators see every live feed; a partner its partner's feeds; a viewer the feeds it created.
+        Coordinators and viewers see every live feed; a partner its partner's feeds.
         A feed's URL cannot be shown again: rotate the feed for a new one.
         """
         return paginate(Session(), service.list_feeds(g.principal, args), pagination_parameters)
 
-    @feeds_blp.access(*ALL_ROLES)
+    @feeds_blp.access("coordinator", "partner")
     @feeds_blp.arguments(FeedSchema, example=FEED_EXAMPLE_BODY)
     @feeds_blp.response(201, NewFeedSchema)
     @feeds_blp.errors(422)
@@ -148,7 +148,7 @@ class FeedById(MethodView):
         feed = service.get_feed(Session(), g.principal, str(feed_id))
         return conditional(etag_of(feed), feed)
 
-    @feeds_blp.access(*ALL_ROLES)
+    @feeds_blp.access("coordinator", "partner")
     @write_guarded(feeds_blp)
     @feeds_blp.response(204)
     @feeds_blp.errors(404)
@@ -165,7 +165,7 @@ class FeedById(MethodView):
 
 @feeds_blp.route("/<uuid:feed_id>/rotate")
 class FeedRotation(MethodView):
-    @feeds_blp.access(*ALL_ROLES)
+    @feeds_blp.access("coordinator", "partner")
     @feeds_blp.response(200, NewFeedSchema)
     @feeds_blp.errors(404)
     def post(self, feed_id):

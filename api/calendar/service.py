@@ -111,12 +111,10 @@ def create_feed(session: Session, principal: Principal, data: dict) -> tuple[Fee
 
 
 def _visible(stmt: Select, principal: Principal) -> Select:
-    """Coordinators see every feed; a partner its partner's feeds; a viewer the feeds it created."""
-    if principal.is_coordinator:
-        return stmt
+    """Coordinators and viewers see every feed; a partner only its partner's feeds."""
     if principal.is_partner:
         return stmt.where(Feed.partner_id == principal.partner_id)
-    return stmt.where(Feed.owner_token_id == principal.token_id)
+    return stmt
 
 
 def list_feeds(principal: Principal, args: dict) -> Select:

@@ -11,8 +11,8 @@ from api.extensions import Session
 from api.trusts import service
 from api.trusts.schemas import (ContactListArgs, ContactPatchSchema, ContactSchema, TrustListArgs, TrustPatchSchema,
                                 TrustSchema)
-from api.web import (Blueprint, conditional, etag_of, etag_of_data, paginate, readable, require_if_match,
-                     write_guarded)
+from api.web import (Blueprint, conditional, etag_of, paginate, readable, require_if_match,
+                     with_derived, write_guarded)
 
 blp = Blueprint("trusts", __name__, url_prefix="/api/v1",
                 description="NHS trusts (with their ODS codes) and their board contacts.")
@@ -108,11 +108,11 @@ def _with_engagement(session, trust):
     from api.reports.service import engagement
 
     summary = engagement(session, trust.id)
-    return service.WithEngagement(trust, summary), etag_of(trust, "full:" + etag_of_data(summary))
+    return service.WithEngagement(trust, summary), with_derived(etag_of(trust, "full"), summary)
 
 
-def _require_trust_match(session, trust) -> None:
-    require_if_match(_with_engagement(session, trust)[1])
+def _require_trust_match(_session, trust) -> None:
+    require_if_match(etag_of(trust, "full"))
 
 
 @blp.route("/trusts/<uuid:trust_id>/contacts")

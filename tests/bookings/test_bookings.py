@@ -266,6 +266,8 @@ def test_partner_lifecycle_rights(partner, coordinator, trust, book):
     assert changed.status_code == 200 and changed.json["title"] == "Digital board session"
     assert partner.patch(url, json={"status": "confirmed"}).status_code == 403
     assert partner.patch(url, json={"notes": "x"}).status_code == 422
+    override = partner.patch(url, json={"starts_at": iso(future_monday(10)), "override_availability": True})
+    assert override.status_code == 403 and partner.get(url).json["starts_at"] == changed.json["starts_at"]
     assert coordinator.patch(url, json={"status": "confirmed"}).status_code == 200
     assert partner.patch(url, json={"title": "Too late"}).status_code == 403
     cancelled = partner.patch(url, json={"status": "cancelled", "cancel_reason": "Clashes with CQC visit"})

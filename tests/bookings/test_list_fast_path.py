@@ -97,3 +97,42 @@ def test_at_most_five_statements_whatever_the_page_size(coordinator, engine, tru
         queries = [s for s in statements if s.lstrip().split(None, 1)[0].upper() not in
                    ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")]
         assert len(queries) <= 4, queries  # + BEGIN on SQLite in production: at most 5 statements
+
+
+def _statements(engine, call):
+    statements: list[str] = []
+    listener = lambda *a: statements.append(a[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        response = call()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return response, [s for s in statements if s.lstrip().split(None, 1)[0].upper() not in
+                      ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")]
+
+
+def test_get_fast_path_json_and_etag_equal_the_schema_dump(coordinator, partner, db, engine, make_trust, make_contact,
+                                                           book, speaker_with, seeded_topics):
+    from api.bookings.models import Booking
+    from api.web import etag_of
+
+    _programme(coordinator, partner, make_trust, make_contact, book, speaker_with, seeded_topics)
+    every = coordinator.get("/api/v1/bookings?updated_since=2000-01-01T00:00:00Z&page_size=50").json
+    mine = [b["id"] for b in partner.get("/api/v1/bookings?updated_since=2000-01-01T00:00:00Z").json]
+    assert len(every) == 8 and len(mine) == 1
+    cases = [(coordinator, False, b["id"]) for b in every] + [(partner, True, mine[0])]
+    for client, is_partner, booking_id in cases:
+        r, queries = _statements(engine, lambda: client.get(f"/api/v1/bookings/{booking_id}"))
+        assert r.status_code == 200 and r.headers["Content-Type"] == "application/json"
+        assert r.json == _schema_dump(db, [booking_id], is_partner)[0]
+        session = db()
+        session.expire_all()
+        assert r.headers["ETag"] == etag_of(session.get(Booking, booking_id), "partner" if is_partner else "full")
+        assert len(queries) == 3, queries  # token, booking, related rows
+        again, queries = _statements(engine, lambda: client.get(f"/api/v1/bookings/{booking_id}",
+                                                                headers={"If-None-Match": r.headers["ETag"]}))
+        assert again.status_code == 304 and again.headers["ETag"] == r.headers["ETag"] and not again.data
+        assert len(queries) == 2, queries  # token, booking: a 304 reads no related rows
+    hidden = next(b["id"] for b in every if b["id"] != mine[0])
+    assert partner.get(f"/api/v1/bookings/{hidden}").status_code == 404
+    assert coordinator.get("/api/v1/bookings/00000000-0000-4000-8000-000000000000").status_code == 404

@@ -122,15 +122,23 @@ def test_idempotent_replay_names_the_feed_and_never_stores_the_token(coordinator
 
 
 def test_who_sees_which_feeds(coordinator, viewer, partner, other_partner, people):
-    mine = subscribe(viewer, scope="programme")
+    mine = subscribe(coordinator, scope="programme")
     theirs = subscribe(partner, scope="trust", trust_id=people["trust"].id)
     assert theirs["partner_id"] and mine["partner_id"] is None
     assert {f["id"] for f in coordinator.get("/api/v1/feeds").json} == {mine["id"], theirs["id"]}
-    assert [f["id"] for f in viewer.get("/api/v1/feeds").json] == [mine["id"]]
+    assert {f["id"] for f in viewer.get("/api/v1/feeds").json} == {mine["id"], theirs["id"]}
     assert [f["id"] for f in partner.get("/api/v1/feeds").json] == [theirs["id"]]
     assert other_partner.get("/api/v1/feeds").json == []
     assert problem(other_partner.get(f"/api/v1/feeds/{theirs['id']}"))["status"] == 404
-    assert problem(viewer.delete(f"/api/v1/feeds/{theirs['id']}"))["status"] == 404
+    assert problem(other_partner.delete(f"/api/v1/feeds/{theirs['id']}"))["status"] == 404
+
+
+def test_viewers_read_but_may_not_create_rotate_or_revoke_feeds(coordinator, viewer, people):
+    created = subscribe(coordinator, scope="programme")
+    assert problem(viewer.post("/api/v1/feeds", json={"scope": "programme"}))["status"] == 403
+    assert problem(viewer.post(f"/api/v1/feeds/{created['id']}/rotate"))["status"] == 403
+    assert problem(viewer.delete(f"/api/v1/feeds/{created['id']}"))["status"] == 403
+    assert viewer.get(f"/api/v1/feeds/{created['id']}").status_code == 200
 
 
 def test_revoke_and_rotate_kill_the_old_url_at_once(coordinator, anon, people, clock):
@@ -154,10 +162,10 @@ def test_revoke_and_rotate_kill_the_old_url_at_once(coordinator, anon, people, c
     assert coordinator.get("/api/v1/feeds").json == []
 
 
-def test_a_feed_dies_with_the_token_that_created_it(viewer, coordinator, anon, people, clock):
-    created = subscribe(viewer, scope="programme")
+def test_a_feed_dies_with_the_token_that_created_it(partner, coordinator, anon, people, clock):
+    created = subscribe(partner, scope="programme")
     assert anon.get(feed_path(created)).status_code == 200
-    token_id = next(t["id"] for t in coordinator.get("/api/v1/tokens").json if t["role"] == "viewer")
+    token_id = next(t["id"] for t in coordinator.get("/api/v1/tokens").json if t["role"] == "partner")
     assert coordinator.delete(f"/api/v1/tokens/{token_id}").status_code == 204
     assert problem(anon.get(feed_path(created)))["status"] == 404
 
@@ -233,7 +241,7 @@ def test_partner_feeds_hold_only_the_partners_bookings(partner, partner_org, ano
         anon.get(feed_path(subscribe(partner, scope="programme"))).data)
 
 
-def test_programme_feed_across_zones_and_both_dst_changes(viewer, anon, people, create_booking, clock, parse_all):
+def test_programme_feed_across_zones_and_both_dst_changes(coordinator, anon, people, create_booking, clock, parse_all):
     starts = [utc(2026, 3, 28, 10), utc(2026, 3, 30, 9), utc(2026, 3, 29, 0, 30), utc(2026, 10, 24, 9),
               utc(2026, 10, 26, 10), utc(2026, 10, 25, 0, 30)]
     bookings = [create_booking(people["trust"], starts_at=s, speakers=[(people["owain"], "guest")]) for s in starts]
@@ -243,7 +251,7 @@ def test_programme_feed_across_zones_and_both_dst_changes(viewer, anon, people, 
     bookings.append(create_booking(people["other_trust"], status="cancelled", starts_at=utc(2026, 2, 20, 10),
                                    cancelled_at=NOW - timedelta(days=2)))
     for scope in ({"scope": "programme"}, {"scope": "speaker", "speaker_id": people["amara"].id}):
-        data = anon.get(feed_path(subscribe(viewer, **scope))).data
+        data = anon.get(feed_path(subscribe(coordinator, **scope))).data
         lines = content_lines(data)
         want = bookings if scope["scope"] == "programme" else bookings[6:10]
         assert_parsers_agree_with_bookings(parse_all(data), want)
@@ -398,7 +406,7 @@ def test_feed_costs_a_constant_number_of_queries(coordinator, anon, people, crea
     assert cold_small == cold_large  # loading bookings, trusts, topics, speakers, and one store: no N+1
 
 
-def test_programme_feed_figures_for_the_demo_data(viewer, anon, clock, db, capsys):
+def test_programme_feed_figures_for_the_demo_data(coordinator, anon, clock, db, capsys):
     """Not a timing assertion: prints what the demo programme's feed costs, cold and warm.
 
     Cold: no stored VEVENT at all (every event rendered, then stored) and an empty VTIMEZONE
@@ -415,7 +423,7 @@ def test_programme_feed_figures_for_the_demo_data(viewer, anon, clock, db, capsy
     db().execute(update(Booking).values(ical_vevent=None))
     db().commit()
     total = db().scalar(select(func.count(Booking.id)))
-    path = feed_path(subscribe(viewer, scope="programme"))
+    path = feed_path(subscribe(coordinator, scope="programme"))
     vtimezone_for_years.cache_clear()
     timings = []
     for _ in range(4):

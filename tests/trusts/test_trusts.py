@@ -99,3 +99,17 @@ def test_contacts_under_trust(coordinator, viewer):
     assert "email" in problem(bad)["errors"]
     assert coordinator.get("/api/v1/contacts/not-a-uuid").status_code == 404
     assert coordinator.get("/api/v1/trusts/00000000-0000-0000-0000-000000000000/contacts").status_code == 404
+
+
+def test_a_trust_etag_from_get_stays_valid_for_writes_when_only_engagement_changes(coordinator):
+    trust = coordinator.post("/api/v1/trusts", json=TRUST).json
+    url = f"/api/v1/trusts/{trust['id']}"
+    etag = coordinator.get(url).headers["ETag"]
+    r = coordinator.post(f"{url}/interactions", json={"kind": "call", "occurred_at": "2026-01-05T10:00:00Z",
+                                                      "summary": "Intro call with the chair"})
+    assert r.status_code == 201
+    fresh = coordinator.get(url)
+    assert fresh.headers["ETag"] != etag  # the engagement summary changed, so a cached copy is stale
+    assert coordinator.get(url, headers={"If-None-Match": etag}).status_code == 200
+    assert coordinator.patch(url, json={"ics": "X ICS"}, etag=etag).status_code == 200
+    assert coordinator.patch(url, json={"ics": "Y ICS"}, etag=etag).status_code == 412
