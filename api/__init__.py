@@ -183,7 +183,7 @@ def _begin_write() -> None:
     if session.in_transaction():
         if session.get_bind().dialect.name != "sqlite" or session.in_nested_transaction():
             return
-        session.rollback()  # the token lookup's read transaction
+        session.commit()  # ends the token lookup's read transaction (nothing written; keeps loaded objects)
     Session.connection(execution_options={"sqlite_immediate": True})
 
 

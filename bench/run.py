@@ -41,7 +41,8 @@ def database_for(size: int, base_url: str | None, workdir: Path) -> str:
 
     stem, _, name = base_url.rpartition("/")
     db = f"{name}_{size}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    # The base database need not exist: create and drop from the server's maintenance database.
+    admin = create_engine(f"{stem}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{db}"'))

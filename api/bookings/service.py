@@ -347,7 +347,9 @@ def remove_speaker(session: Session, principal: Principal, booking: Booking, spe
 # GET /bookings builds its page without ORM objects or marshmallow: one statement for the page's
 # columns (with the data state's version), one UNION ALL for the page's speakers, topics and
 # attendees, and a count only when the data state moved since this process last counted the same
-# filter. ``tests/bookings/test_list_fast_path.py`` proves the JSON equals BookingSchema's dump.
+# filter. GET /bookings/{id} is the same for one booking (its columns with ``version`` for the ETag,
+# then the same UNION ALL, skipped for a 304). ``tests/bookings/test_list_fast_path.py`` proves the
+# JSON (and the ETag) equals BookingSchema's dump of the ORM object.
 
 _COLUMNS = ("id", "trust_id", "partner_id", "external_ref", "kind", "format", "status", "starts_at", "ends_at",
             "timezone", "title", "location", "video_url", "topics", "brief", "notes", "attendee_ids", "speakers",
@@ -426,7 +428,7 @@ def list_page(session: Session, principal: Principal, args: dict, pagination_par
     pp = pagination_parameters
     page_stmt = list_bookings(principal, args, [*(getattr(Booking, c) for c in _SCALARS),
                                                 data_state.version_column().label("_state")])
-    rows = session.connection().execute(page_stmt.limit(pp.page_size).offset(pp.first_item)).all()  # Core: plain rows
+    rows = session.execute(page_stmt.limit(pp.page_size).offset(pp.first_item)).all()
     partner = principal.is_partner
     if rows:
         version = rows[0]._state
@@ -488,7 +490,7 @@ def get_booking_item(session: Session, principal: Principal, booking_id: str, et
     """
     from api.web import etag_of
 
-    row = session.connection().execute(_get_statement(), {"booking_id": booking_id}).first()  # Core: a plain row
+    row = session.execute(_get_statement(), {"booking_id": booking_id}).first()
     partner = principal.is_partner
     if row is None or partner and row.partner_id != principal.partner_id:
         raise NotFound("No booking with that id.")

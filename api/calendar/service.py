@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from api import audit
@@ -282,7 +283,13 @@ def build_feed(session: Session, view: FeedView, now: datetime,
     if missing:
         rendered = _render_missing(session, missing, config)
         texts.update(rendered)
-        store_vevents(session, list(rendered.items()), only_if_missing=True)
+        try:
+            store_vevents(session, list(rendered.items()), only_if_missing=True)
+        except OperationalError:
+            # A cache fill during a read, best effort: SQLite (WAL) refuses at once to turn this read
+            # into a write if another connection committed since it began. Serve the feed anyway;
+            # a later request renders and stores them.
+            session.rollback()
     body = render.feed((texts[row[0]] for row in rows), spans, name=view.name, timezone=view.timezone)
     return body, len(missing)
 
