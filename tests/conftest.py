@@ -45,6 +45,26 @@ def _create_pg_database(url: str, suffix: str) -> str:
     return f"{base}/{new}"
 
 
+def _drop_pg_database(base_url: str, url: str) -> None:
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture
+def fresh_url(tmp_path, request):
+    """An empty database of the test's own: a temporary SQLite file, or a sibling PostgreSQL database."""
+    name = request.module.__name__.rpartition(".")[2]
+    if os.environ.get("BOARDROOM_TEST_DB") == "postgres":
+        base = os.environ["TEST_DATABASE_URL"]
+        url = _create_pg_database(base, f"_{name}")
+        yield url
+        _drop_pg_database(base, url)
+    else:
+        yield f"sqlite:///{tmp_path}/{name}.sqlite3"
+
+
 def _reset_pg(url: str) -> None:
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:

@@ -7,11 +7,8 @@ import os
 import subprocess
 import sys
 
-import pytest
-from sqlalchemy import create_engine
-
 from api.migrations_state import head_revision
-from tests.conftest import ROOT, _create_pg_database, migrate, problem
+from tests.conftest import ROOT, migrate, problem
 
 PROBE = """
 import json, sys
@@ -28,19 +25,6 @@ def probe(url: str) -> dict:
     out = subprocess.run([sys.executable, "-c", PROBE, url], cwd=ROOT, capture_output=True, text=True,
                          check=True, env={**os.environ, "BOARDROOM_ENV": "testing"}).stdout
     return json.loads(out.strip().splitlines()[-1])
-
-
-@pytest.fixture
-def fresh_url(tmp_path):
-    if os.environ.get("BOARDROOM_TEST_DB") == "postgres":
-        url = _create_pg_database(os.environ["TEST_DATABASE_URL"], "_readyz")
-        yield url
-        admin = create_engine(os.environ["TEST_DATABASE_URL"], isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
-        admin.dispose()
-    else:
-        yield f"sqlite:///{tmp_path}/readyz.sqlite3"
 
 
 def test_healthz_needs_no_token(anon):
