@@ -67,6 +67,13 @@ class Booking(Versioned, Base):
     ical_vevent: Mapped[str | None] = mapped_column(
         Text, comment="The feed VEVENT, rendered by icalendar when the booking last changed; feeds join these."
     )
+    api_doc: Mapped[str | None] = mapped_column(
+        Text, comment="The booking's JSON as a coordinator reads it (BookingSchema), rendered when it last "
+                      "changed; lists and GET serve this text. NULL: render on the next read."
+    )
+    api_doc_partner: Mapped[str | None] = mapped_column(
+        Text, comment="The same for its partner: without notes and attendee_ids."
+    )
 
     trust: Mapped[Trust] = relationship()
     topics: Mapped[list[Topic]] = relationship(secondary=booking_topics, order_by=Topic.slug)
