@@ -6,7 +6,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from functools import lru_cache
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from api.accounts.models import ApiToken
@@ -47,6 +49,13 @@ def generate_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
+@lru_cache(maxsize=1)
+def _token_statement():
+    # Built once: every request runs it, and SQLAlchemy's compiled cache then serves it as is.
+    return select(ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.partner_id).where(
+        ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+
+
 def authenticate(session: Session, authorization: str | None) -> Principal:
     """Resolve an ``Authorization: Bearer`` header to a principal, or raise 401."""
     challenge = {"WWW-Authenticate": 'Bearer realm="boardroom"'}
@@ -56,11 +65,7 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > 200:
         raise Unauthorized("Send 'Authorization: Bearer <token>'.", headers=challenge)
-    row = session.execute(
-        select(ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.partner_id).where(
-            ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None)
-        )
-    ).first()
+    row = session.connection().execute(_token_statement(), {"token_hash": hash_token(token)}).first()
     if row is None:
         raise Unauthorized("The token is unknown or has been revoked.",
                            headers={"WWW-Authenticate": 'Bearer realm="boardroom", error="invalid_token"'})

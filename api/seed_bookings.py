@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from api.bookings.events import refresh_calendar
+from api.bookings.events import refresh_renderings
 from api.bookings.models import Booking, BookingSpeaker
 from api.outcomes.models import NextStep, Outcome
 from api.scheduling.availability import available_intervals, covers
@@ -181,5 +181,5 @@ def seed_bookings(session: Session, rng: random.Random, trusts, speakers, topics
         day += timedelta(days=rng.randint(3, 9))
     session.flush()
     for booking in bookings + upcoming:
-        refresh_calendar(session, booking)
+        refresh_renderings(session, booking)
     return len(bookings) + len(upcoming)

@@ -35,7 +35,23 @@ _STATUS_DESCRIPTIONS = {
 }
 
 
-class StrictQueryParser(FlaskParser):
+class SchemaReusingParser(FlaskParser):
+    """webargs instantiates a schema given as a class on every request (a deep copy of its fields);
+    flask-smorest passes classes (pagination always). One instance per class serves every request:
+    loading does not change a schema."""
+
+    _instances: dict[type, ma.Schema] = {}
+
+    def _get_schema(self, argmap, req):
+        if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
+            schema = self._instances.get(argmap)
+            if schema is None:
+                schema = self._instances[argmap] = argmap()
+            return schema
+        return super()._get_schema(argmap, req)
+
+
+class StrictQueryParser(SchemaReusingParser):
     """Query strings are checked like bodies: an unknown parameter is a 422, so a typo such as
     ``?regoin=london`` is not silently ignored. ``page``/``page_size`` belong to pagination, which
     reads them with its own parser."""
@@ -57,6 +73,7 @@ class Blueprint(flask_smorest.Blueprint):
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 100}
     ARGUMENTS_PARSER = StrictQueryParser()
+    PAGINATION_ARGUMENTS_PARSER = SchemaReusingParser()
 
     def access(self, *roles: str) -> Callable:
         """Declare who may call a view (deny by default: a view without this is refused).
@@ -87,6 +104,21 @@ class Blueprint(flask_smorest.Blueprint):
             return func
 
         return decorator
+
+    @staticmethod
+    def _make_pagination_metadata(page, page_size, item_count):
+        """flask-smorest's X-Pagination figures, built without a schema instance per request."""
+        if item_count == 0:
+            return {"total": 0, "total_pages": 0}
+        last_page = (item_count - 1) // page_size + 1
+        meta = {"total": item_count, "total_pages": last_page, "first_page": 1, "last_page": last_page}
+        if page <= last_page:
+            meta["page"] = page
+            if page > 1:
+                meta["previous_page"] = page - 1
+            if page < last_page:
+                meta["next_page"] = page + 1
+        return meta
 
     def _set_pagination_metadata(self, page_params, result, headers):
         result, headers = super()._set_pagination_metadata(page_params, result, headers)

@@ -4,10 +4,11 @@
 view: no attendees, no organizer address, no internal notes) in ``bookings.ical_vevent``,
 so a feed request only joins stored text.
 
-Renames: a feed VEVENT shows the trust's, the speakers' and the topics' names. When one of
-those names changes (a PATCH, an import, a speaker's erasure), the ORM hook at the bottom of
-this module clears the stored VEVENT of every booking that shows it (one UPDATE per kind,
-whatever the number of bookings); the next feed request renders and stores them again. The
+Renames: a feed VEVENT shows the trust's, the speakers' and the topics' names (the booking's JSON
+documents, ``api.bookings.documents``, show speakers' names and topics' slugs). When one of those
+changes (a PATCH, an import, a speaker's erasure), the ORM hook at the bottom of this module clears
+the stored renderings of every booking that shows it (one UPDATE per kind, whatever the number of
+bookings); the next read renders and stores them again. The
 feed's ETag covers renames separately: any change to data a feed shows bumps the one-row
 ``data_state`` version at commit (``api.calendar.state``), and the ETag hashes that version.
 """
@@ -184,27 +185,33 @@ _RENAMES = "calendar_renames"
 
 @event.listens_for(Session, "after_flush")
 def _clear_renamed(session: Session, _flush_context) -> None:
-    """Clear the stored VEVENTs that show a trust, speaker or topic whose name just changed."""
+    """Clear the stored renderings that show a trust, speaker or topic whose name (or slug) just changed.
+
+    VEVENTs show the trust's, speakers' and topics' names; the JSON documents
+    (``api.bookings.documents``) show speakers' names and topics' slugs.
+    """
     renamed: dict[type, list[str]] = {}
     for obj in session.dirty:
-        if isinstance(obj, (Trust, Speaker, Topic)) and inspect(obj).attrs.name.history.has_changes():
-            renamed.setdefault(type(obj), []).append(obj.id)
+        if isinstance(obj, (Trust, Speaker, Topic)):
+            attrs = inspect(obj).attrs
+            if attrs.name.history.has_changes() or isinstance(obj, Topic) and attrs.slug.history.has_changes():
+                renamed.setdefault(type(obj), []).append(obj.id)
     if not renamed:
         return
+    cleared = {"ical_vevent": None, "updated_at": _bookings.c.updated_at}
     affected = []
     if Trust in renamed:
-        affected.append(_bookings.c.trust_id.in_(renamed[Trust]))
+        affected.append((_bookings.c.trust_id.in_(renamed[Trust]), cleared))
+    cleared = {**cleared, "api_doc": None, "api_doc_partner": None}
     if Speaker in renamed:
-        affected.append(_bookings.c.id.in_(
-            select(BookingSpeaker.booking_id).where(BookingSpeaker.speaker_id.in_(renamed[Speaker]))))
+        affected.append((_bookings.c.id.in_(
+            select(BookingSpeaker.booking_id).where(BookingSpeaker.speaker_id.in_(renamed[Speaker]))), cleared))
     if Topic in renamed:
-        affected.append(_bookings.c.id.in_(
-            select(booking_topics.c.booking_id).where(booking_topics.c.topic_id.in_(renamed[Topic]))))
+        affected.append((_bookings.c.id.in_(
+            select(booking_topics.c.booking_id).where(booking_topics.c.topic_id.in_(renamed[Topic]))), cleared))
     connection = session.connection()
-    for condition in affected:
-        connection.execute(
-            update(_bookings).where(condition).values(ical_vevent=None, updated_at=_bookings.c.updated_at)
-        )
+    for condition, values in affected:
+        connection.execute(update(_bookings).where(condition).values(**values))
     session.info[_RENAMES] = True
 
 
@@ -214,4 +221,4 @@ def _expire_cleared(session: Session, _flush_context) -> None:
     if session.info.pop(_RENAMES, False):
         for obj in list(session.identity_map.values()):
             if isinstance(obj, Booking):
-                session.expire(obj, ["ical_vevent"])
+                session.expire(obj, ["ical_vevent", "api_doc", "api_doc_partner"])

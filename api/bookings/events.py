@@ -1,4 +1,4 @@
-"""The one place every booking write reports itself: audit trail, outbox events, calendar text."""
+"""The one place every booking write reports itself: audit trail, outbox events, stored renderings."""
 
 from __future__ import annotations
 
@@ -47,15 +47,15 @@ def booking_changed(session: Session, principal: Principal, booking: Booking, ac
         payload["previous_status"] = before.get("status")
     outbox.emit(session, _outbox_type(action), entity_type="booking", entity_id=booking.id,
                 partner_id=booking.partner_id, payload=payload)
-    refresh_calendar(session, booking)
+    refresh_renderings(session, booking)
 
 
-def refresh_calendar(session: Session, booking: Booking) -> None:
-    """Re-render ``booking.ical_vevent``, the VEVENT text calendar feeds join.
-
-    See ``api.bookings.calendar.refresh_calendar``. Keep the signature: every booking write
-    and the demo seed call it.
+def refresh_renderings(session: Session, booking: Booking) -> None:
+    """Re-render what reads serve as stored text: the feed VEVENT (``api.bookings.calendar``) and the
+    booking's JSON documents (``api.bookings.documents``). Every booking write and the demo seed call it.
     """
-    from api.bookings.calendar import refresh_calendar as render_and_store
+    from api.bookings import documents
+    from api.bookings.calendar import refresh_calendar
 
-    render_and_store(session, booking)
+    refresh_calendar(session, booking)  # flushes first, so both show the final updated_at and sequence
+    documents.refresh(session, booking)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, request, url_for
+from flask import Response, g, request, url_for
 from flask.views import MethodView
 
 from api.auth import ALL_ROLES
@@ -20,6 +20,13 @@ CREATE_EXAMPLE = {"trust_id": "5f0c6a43-4a1e-4f7a-9d4a-1c2b3d4e5f60", "kind": "b
                   "video_url": "https://teams.microsoft.com/l/meetup-join/abc",
                   "topics": ["what-digital-means", "user-centred-design"], "external_ref": "NHSP-2026-0142",
                   "brief": "New chair; board wants a shared definition of digital."}
+
+
+def _keep_stored(stored: bool) -> None:
+    # A cache fill, not a change: documents rendered for bookings whose stored text was cleared are
+    # committed although this is a GET (best effort: a busy database only means rendering them again).
+    if stored:
+        g.commit_read = "best-effort"
 
 
 def _respond(booking, status: int = 200, headers: dict | None = None):
@@ -42,9 +49,11 @@ class Bookings(MethodView):
         syncing partner sees cancellations. `from`/`to` select bookings overlapping that range.
         Partners see only their own partner's bookings, without `notes` or `attendee_ids`.
         """
-        # Fast path: plain dicts in BookingSchema's shape, served as built (no ORM objects, no dump).
+        # The stored documents joined (see api.bookings.documents): no ORM objects, no dump.
         # @blp.paginate still adds X-Pagination and Link to the Response (item_count is set).
-        return current_app.json.response(service.list_page(Session(), g.principal, args, pagination_parameters))
+        body, stored = service.list_page(Session(), g.principal, args, pagination_parameters)
+        _keep_stored(stored)
+        return Response(body, mimetype="application/json")
 
     @blp.access("coordinator", "partner")
     @blp.doc(parameters=[IDEMPOTENCY_PARAM])
@@ -77,14 +86,13 @@ class BookingById(MethodView):
 
         Another partner's booking is 404.
         """
-        # Fast path, as the list: columns + one related-rows read, served as built (a 304 skips the second).
-        item, etag = service.get_booking_item(Session(), g.principal, str(booking_id),
-                                              lambda current: not_modified(current) is not None)
-        if item is None:
+        # The stored document, as the list (see api.bookings.documents): one primary-key read.
+        text, etag, stored = service.get_booking_doc(Session(), g.principal, str(booking_id),
+                                                     lambda current: not_modified(current) is not None)
+        if text is None:
             return not_modified(etag)
-        response = current_app.json.response(item)
-        response.headers["ETag"] = etag
-        return response
+        _keep_stored(stored)
+        return Response(text, mimetype="application/json", headers={"ETag": etag})
 
     @blp.access("coordinator", "partner")
     @write_guarded(blp)

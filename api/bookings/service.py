@@ -7,11 +7,13 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from api.auth import Principal
 from api.bookings import conflicts as scheduling
+from api.bookings import documents
+from api.bookings.documents import PARTNER_HIDDEN
 from api.bookings.events import booking_changed, snapshot
 from api.bookings.models import Booking, BookingSpeaker
 from api.db import utcnow
@@ -22,7 +24,6 @@ from api.trusts.models import Contact, Trust
 from api.web import Redacted, apply_sort, split_csv
 
 DEFAULT_LENGTH = timedelta(minutes=180)
-PARTNER_HIDDEN = frozenset({"notes", "attendees", "attendee_ids"})
 PARTNER_UNSETTABLE = ("notes", "attendee_ids")
 # Changes that calendar clients must see as a new version of the invite (iCalendar SEQUENCE).
 SEQUENCE_FIELDS = ("starts_at", "ends_at", "format", "location", "video_url")
@@ -47,17 +48,11 @@ def view(principal: Principal) -> str:
     return "partner" if principal.is_partner else "full"
 
 
-def _load_options() -> list:
-    # One query per relationship whatever the page size (the list test counts them).
-    return [selectinload(Booking.topics), selectinload(Booking.attendees),
-            selectinload(Booking.speakers).joinedload(BookingSpeaker.speaker)]
-
-
 # --- reading ------------------------------------------------------------------------------------
 
 def list_bookings(principal: Principal, args: dict, columns: list | None = None) -> Select:
     """The list's filtered, sorted statement: of Booking objects, or of ``columns`` (the fast path)."""
-    stmt = select(Booking).options(*_load_options()) if columns is None else select(*columns)
+    stmt = select(Booking).options(*documents.load_options()) if columns is None else select(*columns)
     if principal.is_partner:
         stmt = stmt.where(Booking.partner_id == principal.partner_id)
     elif args.get("partner_id"):
@@ -85,7 +80,7 @@ def list_bookings(principal: Principal, args: dict, columns: list | None = None)
 
 def get_booking(session: Session, principal: Principal, booking_id: str) -> Booking:
     """A booking by id; another partner's booking is not found (404), never forbidden."""
-    booking = session.scalar(select(Booking).where(Booking.id == booking_id).options(*_load_options()))
+    booking = session.scalar(select(Booking).where(Booking.id == booking_id).options(*documents.load_options()))
     if booking is None or principal.is_partner and booking.partner_id != principal.partner_id:
         raise NotFound("No booking with that id.")
     return booking
@@ -343,33 +338,14 @@ def remove_speaker(session: Session, principal: Principal, booking: Booking, spe
     booking_changed(session, principal, booking, "speaker_removed", before, snapshot(booking))
 
 
-# --- the list's fast path -------------------------------------------------------------------------
-# GET /bookings builds its page without ORM objects or marshmallow: one statement for the page's
-# columns (with the data state's version), one UNION ALL for the page's speakers, topics and
-# attendees, and a count only when the data state moved since this process last counted the same
-# filter. GET /bookings/{id} is the same for one booking (its columns with ``version`` for the ETag,
-# then the same UNION ALL, skipped for a 304). ``tests/bookings/test_list_fast_path.py`` proves the
-# JSON (and the ETag) equals BookingSchema's dump of the ORM object.
+# --- reads served from the stored documents --------------------------------------------------------
+# GET /bookings is one statement for the page's stored JSON texts (with the data state's version), a
+# count only when the data state moved since this process last counted the same filter, and the texts
+# joined into the body. GET /bookings/{id} is one primary-key read (the text and ``version`` for the
+# ETag). See ``api.bookings.documents``; ``tests/bookings/test_list_fast_path.py`` proves the JSON (and
+# the ETag) equals BookingSchema's dump of the ORM object, including after renames and erasures.
 
-_COLUMNS = ("id", "trust_id", "partner_id", "external_ref", "kind", "format", "status", "starts_at", "ends_at",
-            "timezone", "title", "location", "video_url", "topics", "brief", "notes", "attendee_ids", "speakers",
-            "sequence", "cancel_reason", "cancelled_at", "created_at", "updated_at")
-_TIMES = frozenset({"starts_at", "ends_at", "cancelled_at", "created_at", "updated_at"})
-_SCALARS = [c for c in _COLUMNS if c not in ("topics", "attendee_ids", "speakers")]
 _COUNT_CACHE: dict = {"version": None, "counts": {}}
-
-
-def _utc_text(value, _memo: dict = {}):  # noqa: B006  (a bounded memo: pages repeat the same times)
-    if value is None:
-        return None
-    text = _memo.get(value)
-    if text is None:
-        from api.fields import to_utc_text
-
-        if len(_memo) > 4096:
-            _memo.clear()
-        text = _memo[value] = to_utc_text(value)
-    return text
 
 
 def _cached_count(session: Session, version, key, statement) -> int:
@@ -386,88 +362,78 @@ def _cached_count(session: Session, version, key, statement) -> int:
     return total
 
 
-@lru_cache(maxsize=2)
-def _related_statement(with_attendees: bool):
-    """The page's speakers, topics and attendees in one UNION ALL, built once (``ids`` is an expanding bind)."""
-    from sqlalchemy import bindparam, literal, null, union_all
+def _docs(session: Session, rows, partner: bool) -> tuple[list[str], bool]:
+    """The rows' stored JSON texts, and whether some had to be rendered and were stored (not committed).
 
-    from api.bookings.models import booking_attendees, booking_topics
-    from api.topics.models import Topic
-
-    ids = bindparam("ids", expanding=True)
-    parts = [
-        select(literal("s").label("k"), BookingSpeaker.booking_id, BookingSpeaker.speaker_id.label("ref"),
-               Speaker.name, BookingSpeaker.role, BookingSpeaker.starts_at, BookingSpeaker.ends_at)
-        .join(Speaker, Speaker.id == BookingSpeaker.speaker_id).where(BookingSpeaker.booking_id.in_(ids)),
-        select(literal("t"), booking_topics.c.booking_id, Topic.slug, Topic.slug, null(), null(), null())
-        .join(Topic, Topic.id == booking_topics.c.topic_id).where(booking_topics.c.booking_id.in_(ids)),
-    ]
-    if with_attendees:
-        parts.append(
-            select(literal("a"), booking_attendees.c.booking_id, Contact.id, Contact.name, null(), null(), null())
-            .join(Contact, Contact.id == booking_attendees.c.contact_id)
-            .where(booking_attendees.c.booking_id.in_(ids)))
-    query = union_all(*parts)
-    # Topics by slug and attendees by name in the database's collation, as the ORM relationships order them.
-    return query.order_by(query.selected_columns.k, query.selected_columns.name, query.selected_columns.ref)
+    Texts cleared since (NULL) are rendered now and stored best effort: the caller commits that cache
+    fill if the database lets it (``g.commit_read = "best-effort"``), and serves the texts either way.
+    """
+    missing = [row.id for row in rows if row.doc is None]
+    if not missing:
+        return [row.doc for row in rows], False
+    rendered = documents.render_missing(session, missing)
+    stored = True
+    try:
+        documents.store(session, [(i, *texts) for i, texts in rendered.items()], only_if_missing=True)
+    except OperationalError:
+        # SQLite refuses at once to turn this read into a write if another connection committed since
+        # it began: serve the texts anyway; a later read stores them.
+        session.rollback()
+        stored = False
+    return [row.doc if row.doc is not None else rendered[row.id][1 if partner else 0] for row in rows], stored
 
 
-def _related(session: Session, ids: list[str], with_attendees: bool) -> dict[str, dict[str, list]]:
-    query = _related_statement(with_attendees)
-    out: dict[str, dict[str, list]] = {i: {"s": [], "t": [], "a": []} for i in ids}
-    # Core execution (no ORM result machinery): plain rows are all this needs.
-    for kind, booking_id, ref, name, role, starts, ends in session.connection().execute(query, {"ids": ids}):
-        out[booking_id][kind].append((ref, name, role, starts, ends))
-    return out
+def _doc_column(principal: Principal):
+    return (Booking.api_doc_partner if principal.is_partner else Booking.api_doc).label("doc")
 
 
-def list_page(session: Session, principal: Principal, args: dict, pagination_parameters) -> list[dict]:
-    """One page of ``list_bookings`` as plain JSON-ready dicts (``BookingSchema`` shape, redacted for partners)."""
+_PAGE_STATEMENTS: dict = {}
+
+
+def _page_statement(principal: Principal, args: dict) -> tuple[Select, tuple]:
+    """The page's statement for this scope and these arguments, built once (limit and offset are binds)."""
+    from sqlalchemy import bindparam
+
+    from api.calendar import state as data_state
+
+    key = (principal.partner_id if principal.is_partner else None,
+           tuple(sorted((k, repr(v)) for k, v in args.items())))
+    stmt = _PAGE_STATEMENTS.get(key)
+    if stmt is None:
+        if len(_PAGE_STATEMENTS) >= 512:
+            _PAGE_STATEMENTS.clear()
+        stmt = list_bookings(principal, args, [Booking.id, _doc_column(principal),
+                                               data_state.version_column().label("_state")])
+        stmt = _PAGE_STATEMENTS[key] = stmt.limit(bindparam("page_limit")).offset(bindparam("page_offset"))
+    return stmt, key
+
+
+def list_page(session: Session, principal: Principal, args: dict, pagination_parameters) -> tuple[str, bool]:
+    """One page of ``list_bookings`` as a JSON array joined from the stored documents (see ``documents``),
+    and whether documents were stored on the way (see ``_docs``)."""
     from api.calendar import state as data_state
 
     pp = pagination_parameters
-    page_stmt = list_bookings(principal, args, [*(getattr(Booking, c) for c in _SCALARS),
-                                                data_state.version_column().label("_state")])
-    rows = session.execute(page_stmt.limit(pp.page_size).offset(pp.first_item)).all()
-    partner = principal.is_partner
+    page_stmt, key = _page_statement(principal, args)
+    # Core execution on the session's connection: plain rows are all this needs (no ORM result machinery).
+    rows = session.connection().execute(page_stmt, {"page_limit": pp.page_size, "page_offset": pp.first_item}).all()
     if rows:
         version = rows[0]._state
     else:
         version = session.scalar(select(data_state.version_column()))
     # Per filter (and page size, so the first request of each size costs the same queries).
-    key = (principal.partner_id if partner else None, pp.page_size, tuple(sorted((k, str(v)) for k, v in args.items() if k != "sort")))
-    pp.item_count = _cached_count(session, version, key, lambda: list_bookings(principal, args, [Booking.id]))
-    related = _related(session, [r.id for r in rows], with_attendees=not partner) if rows else {}
-    return [_item(row._mapping, related[row.id], partner) for row in rows]
+    pp.item_count = _cached_count(session, version, (key, pp.page_size),
+                                  lambda: list_bookings(principal, args, [Booking.id]))
+    texts, stored = _docs(session, rows, principal.is_partner)
+    return "[" + ",".join(texts) + "]", stored
 
 
-def _item(values, rel: dict[str, list], partner: bool) -> dict:
-    """One booking in BookingSchema's JSON shape from its columns and its ``_related`` rows."""
-    speakers = sorted(rel["s"], key=lambda s: (s[3], s[1], s[0]))
-    item = {}
-    for name in _COLUMNS:
-        if name == "topics":
-            item[name] = [ref for ref, *_ in rel["t"]]
-        elif name == "attendee_ids":
-            if not partner:
-                item[name] = [ref for ref, *_ in rel["a"]]
-        elif name == "speakers":
-            item[name] = [{"speaker_id": ref, "name": sname, "role": role, "starts_at": _utc_text(starts),
-                           "ends_at": _utc_text(ends)} for ref, sname, role, starts, ends in speakers]
-        elif name == "notes" and partner:
-            continue
-        elif name in _TIMES:
-            item[name] = _utc_text(values[name])
-        else:
-            item[name] = values[name]
-    return item
-
-
-@lru_cache(maxsize=1)
-def _get_statement():
+@lru_cache(maxsize=2)
+def _get_statement(partner: bool):
     from sqlalchemy import bindparam
 
-    return select(*(getattr(Booking, c) for c in _SCALARS), Booking.version).where(Booking.id == bindparam("booking_id"))
+    doc = (Booking.api_doc_partner if partner else Booking.api_doc).label("doc")
+    return select(Booking.id, Booking.partner_id, Booking.version, doc).where(Booking.id == bindparam("booking_id"))
 
 
 class _Versioned:
@@ -482,20 +448,22 @@ class _Versioned:
 _Versioned.__name__ = Booking.__name__
 
 
-def get_booking_item(session: Session, principal: Principal, booking_id: str, etag_matches) -> tuple[dict | None, str]:
-    """GET /bookings/{id} without ORM objects: (JSON-ready dict, ETag) in two statements, one for a 304.
+def get_booking_doc(session: Session, principal: Principal, booking_id: str,
+                    etag_matches) -> tuple[str | None, str, bool]:
+    """GET /bookings/{id} from the stored document: (JSON text, ETag, stored) in one statement.
 
-    ``etag_matches(etag)`` says whether the client already holds that ETag: then the related rows
-    are not read and the dict is None. Another partner's booking is not found (404).
+    ``etag_matches(etag)`` says whether the client already holds that ETag: then the text is None.
+    ``stored``: the document had to be rendered and was stored (see ``_docs``). Another partner's
+    booking is not found (404).
     """
     from api.web import etag_of
 
-    row = session.execute(_get_statement(), {"booking_id": booking_id}).first()
     partner = principal.is_partner
+    row = session.connection().execute(_get_statement(partner), {"booking_id": booking_id}).first()
     if row is None or partner and row.partner_id != principal.partner_id:
         raise NotFound("No booking with that id.")
     etag = etag_of(_Versioned(row.id, row.version), view(principal))
     if etag_matches(etag):
-        return None, etag
-    related = _related(session, [row.id], with_attendees=not partner)
-    return _item(row._mapping, related[row.id], partner), etag
+        return None, etag, False
+    texts, stored = _docs(session, [row], partner)
+    return texts[0], etag, stored

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 STATE_ID = 1
 _MARK = "data_state_changed"
-_IGNORED = frozenset({"ical_vevent"})  # the stored feed text: a cache fill, not a change
+_IGNORED = frozenset({"ical_vevent", "api_doc", "api_doc_partner"})  # stored renderings: cache fills, not changes
 
 
 def _watched() -> tuple[type, ...]:

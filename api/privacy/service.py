@@ -105,10 +105,12 @@ PERSONAL = frozenset({"name", "email", "phone", "notes", "bio", "summary"})
 
 
 def _forget_rendered_events(session: Session, booking_ids) -> None:
-    """Drop stored VEVENTs so they are rendered again without the person; the booking counts as changed."""
+    """Drop stored VEVENTs so they are rendered again without the person; the booking counts as changed,
+    so its stored JSON documents (which show its ``updated_at``) go too."""
     session.execute(
         update(Booking).where(Booking.id.in_(booking_ids), Booking.ical_vevent.is_not(None))
-        .values(ical_vevent=None, updated_at=utcnow(), version=Booking.version + 1)
+        .values(ical_vevent=None, api_doc=None, api_doc_partner=None, updated_at=utcnow(),
+                version=Booking.version + 1)
         .execution_options(synchronize_session=False))
 
 

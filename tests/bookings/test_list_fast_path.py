@@ -1,4 +1,9 @@
-"""GET /bookings builds its page from columns and one related query: the same JSON as BookingSchema's dump."""
+"""GET /bookings and GET /bookings/{id} serve the stored JSON documents: always BookingSchema's dump of now.
+
+The documents are rendered on every booking write and cleared when something they show changes
+elsewhere (a speaker's name, a topic's slug, an erasure); these tests compare what a client reads
+with a fresh dump of the ORM object after each kind of change.
+"""
 
 from __future__ import annotations
 
@@ -93,10 +98,12 @@ def test_at_most_five_statements_whatever_the_page_size(coordinator, engine, tru
         finally:
             event.remove(engine, "before_cursor_execute", listener)
         assert len(r.json) == size and r.json[-1]["speakers"] and r.json[-1]["topics"] == ["data"]
-        # token lookup, page (with the data state), count (first time for this filter), related rows
+        # token lookup, page of stored documents (with the data state), count (first time for this filter)
         queries = [s for s in statements if s.lstrip().split(None, 1)[0].upper() not in
                    ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")]
-        assert len(queries) <= 4, queries  # + BEGIN on SQLite in production: at most 5 statements
+        assert len(queries) == 3, queries  # + BEGIN on SQLite in production: at most 5 statements
+        r, queries = _statements(engine, lambda: coordinator.get(f"/api/v1/bookings?page_size={size}"))
+        assert len(r.json) == size and len(queries) == 2, queries  # the count is cached until a write
 
 
 def _statements(engine, call):
@@ -128,11 +135,87 @@ def test_get_fast_path_json_and_etag_equal_the_schema_dump(coordinator, partner,
         session = db()
         session.expire_all()
         assert r.headers["ETag"] == etag_of(session.get(Booking, booking_id), "partner" if is_partner else "full")
-        assert len(queries) == 3, queries  # token, booking, related rows
+        assert len(queries) == 2, queries  # token, booking (its stored document)
         again, queries = _statements(engine, lambda: client.get(f"/api/v1/bookings/{booking_id}",
                                                                 headers={"If-None-Match": r.headers["ETag"]}))
         assert again.status_code == 304 and again.headers["ETag"] == r.headers["ETag"] and not again.data
-        assert len(queries) == 2, queries  # token, booking: a 304 reads no related rows
+        assert len(queries) == 2, queries  # token, booking
     hidden = next(b["id"] for b in every if b["id"] != mine[0])
     assert partner.get(f"/api/v1/bookings/{hidden}").status_code == 404
     assert coordinator.get("/api/v1/bookings/00000000-0000-4000-8000-000000000000").status_code == 404
+
+
+def _list_equals_dump(client, db, is_partner: bool, query: str = "?updated_since=2000-01-01T00:00:00Z&page_size=50"):
+    r = client.get("/api/v1/bookings" + query)
+    assert r.status_code == 200 and r.json
+    assert r.json == _schema_dump(db, [b["id"] for b in r.json], is_partner)
+    for booking in r.json:
+        one = client.get(f"/api/v1/bookings/{booking['id']}")
+        assert one.status_code == 200 and one.json == booking
+    return r.json
+
+
+def _stored(db, booking_ids) -> dict:
+    from api.bookings.models import Booking
+
+    session = db()
+    session.expire_all()
+    return dict(session.execute(select(Booking.id, Booking.api_doc).where(Booking.id.in_(booking_ids))).all())
+
+
+def test_renames_and_new_slugs_show_at_once_in_lists_and_gets(coordinator, partner, db, make_trust, make_contact,
+                                                              book, speaker_with, seeded_topics):
+    _programme(coordinator, partner, make_trust, make_contact, book, speaker_with, seeded_topics)
+    before = _list_equals_dump(coordinator, db, False)
+    slot = next(s for b in before for s in b["speakers"])
+    speaker = coordinator.get(f"/api/v1/speakers/{slot['speaker_id']}")
+    r = coordinator.patch(f"/api/v1/speakers/{slot['speaker_id']}", json={"name": "Dr Renamed"},
+                          headers={"If-Match": speaker.headers["ETag"]})
+    assert r.status_code == 200, r.json
+    topic = next(t for t in coordinator.get("/api/v1/topics?page_size=100").json if t["slug"] == "data")
+    r = coordinator.patch(f"/api/v1/topics/{topic['id']}", json={"slug": "data-and-insight"},
+                          headers={"If-Match": coordinator.get(f"/api/v1/topics/{topic['id']}").headers["ETag"]})
+    assert r.status_code == 200, r.json
+
+    after = _list_equals_dump(coordinator, db, False)
+    names = {s["name"] for b in after for s in b["speakers"] if s["speaker_id"] == slot["speaker_id"]}
+    assert names == {"Dr Renamed"}
+    assert any("data-and-insight" in b["topics"] for b in after) and not any("data" in b["topics"] for b in after)
+    _list_equals_dump(partner, db, True)
+    # The documents rendered by those reads were stored: the next read only joins them.
+    assert all(_stored(db, [b["id"] for b in after]).values())
+
+
+def test_documents_cleared_or_never_rendered_are_rendered_on_read_and_stored(coordinator, partner, db, engine,
+                                                                            make_trust, make_contact, book,
+                                                                            speaker_with, seeded_topics):
+    from sqlalchemy import update
+
+    from api.bookings.models import Booking
+
+    _programme(coordinator, partner, make_trust, make_contact, book, speaker_with, seeded_topics)
+    expected = _list_equals_dump(coordinator, db, False)
+    ids = [b["id"] for b in expected]
+    session = db()
+    session.execute(update(Booking).values(api_doc=None, api_doc_partner=None,  # as after migration 0002
+                                           updated_at=Booking.updated_at))
+    session.commit()
+    assert not any(_stored(db, ids).values())
+
+    r, queries = _statements(engine, lambda: coordinator.get("/api/v1/bookings?updated_since=2000-01-01T00:00:00Z"))
+    assert r.json == expected and len(queries) > 3  # rendered from the ORM: relationships loaded per page
+    assert all(_stored(db, ids).values())
+    r, queries = _statements(engine, lambda: coordinator.get("/api/v1/bookings?updated_since=2000-01-01T00:00:00Z"))
+    assert r.json == expected and len(queries) == 2, queries
+    _list_equals_dump(partner, db, True)
+
+
+def test_an_erased_speaker_leaves_no_name_in_booking_documents(coordinator, partner, db, make_trust, make_contact,
+                                                               book, speaker_with, seeded_topics):
+    _programme(coordinator, partner, make_trust, make_contact, book, speaker_with, seeded_topics)
+    before = _list_equals_dump(coordinator, db, False)
+    slot = next(s for b in before for s in b["speakers"])
+    r = coordinator.post(f"/api/v1/speakers/{slot['speaker_id']}/erase")
+    assert r.status_code in (200, 204), r.get_data(as_text=True)
+    after = _list_equals_dump(coordinator, db, False)
+    assert slot["name"] not in json.dumps(after)
