@@ -152,7 +152,9 @@ def timed(fn, n: int) -> dict:
 
 # --- query counts (in process, same database) -----------------------------------------------------------
 
-def query_counts(url: str, token: str, paths: dict[str, tuple[str, str, dict | None]]) -> dict[str, int]:
+def query_counts(url: str, token: str, requests: dict) -> dict[str, int]:
+    """SQL statements per request. ``requests``: name -> (method, path, body, headers) or a callable
+    ``client -> (method, path, body, headers)`` run just before (its own requests are not counted)."""
     from sqlalchemy import event
 
     os.environ["DATABASE_URL"] = url
@@ -168,11 +170,13 @@ def query_counts(url: str, token: str, paths: dict[str, tuple[str, str, dict | N
 
     event.listen(engine, "before_cursor_execute", on_execute)
     client = app.test_client()
-    for name, (method, path, body) in paths.items():
-        headers = {"Authorization": f"Bearer {token}", "If-Match": "*"}
-        client.open(path, method=method, json=body, headers=headers)  # warm
-        count[0] = 0
-        client.open(path, method=method, json=body, headers=headers)
+    auth = {"Authorization": f"Bearer {token}"}
+    for name, spec in requests.items():
+        for _ in range(2):  # the first warms this process's caches; the second is counted
+            method, path, body, headers = spec(client) if callable(spec) else spec
+            count[0] = 0
+            response = client.open(path, method=method, json=body, headers={**auth, **(headers or {})})
+        assert response.status_code < 400, (name, response.status_code, response.get_data(as_text=True)[:300])
         counts[name] = count[0]
     event.remove(engine, "before_cursor_execute", on_execute)
     engine.dispose()
@@ -305,14 +309,37 @@ def measure_size(url: str, size: int, seconds: float, *, feed: bool = False) -> 
             peak = max(rss_kib(p, "VmHWM") for p in workers)
             results["worker_rss_growth_mib"] = round((peak - rss_before) / 1024, 1)
             results["worker_peak_rss_mib"] = round(peak / 1024, 1)
-    counts = query_counts(url, token, {
-        "list_bookings_50": ("GET", "/api/v1/bookings?page_size=50", None),
-        "list_bookings_5": ("GET", "/api/v1/bookings?page_size=5", None),
-        "get_booking": ("GET", f"/api/v1/bookings/{ids['booking']}", None),
-        "report": ("GET", "/api/v1/reports/programme", None),
-        "slot_finder": ("GET", slot_q, None),
-        **({"speaker_feed": ("GET", f"/feeds/{feeds['speaker']}", None)} if feeds.get("speaker") else {}),
-    })
+    trust_day = [0]
+
+    def create(_client):
+        trust_day[0] += 1
+        day = datetime(2033, 1, 3, 18, tzinfo=UTC) + timedelta(days=trust_day[0])
+        return "POST", "/api/v1/bookings", {"trust_id": ids["trust"], "starts_at": day.isoformat(),
+                                            "format": "virtual"}, None
+
+    requests = {
+        "list_bookings_50": ("GET", "/api/v1/bookings?page_size=50", None, None),
+        "list_bookings_5": ("GET", "/api/v1/bookings?page_size=5", None, None),
+        "get_booking": ("GET", f"/api/v1/bookings/{ids['booking']}", None, None),
+        "create_booking": create,
+        "report": ("GET", "/api/v1/reports/programme", None, None),
+        "slot_finder": ("GET", slot_q, None, None),
+    }
+    if feeds.get("speaker"):
+        requests["speaker_feed"] = ("GET", f"/feeds/{feeds['speaker']}", None, None)
+    if feed and feeds.get("programme"):
+        feed_path = f"/feeds/{feeds['programme']}"
+
+        def feed_cold(client):
+            client.patch(f"/api/v1/bookings/{ids['booking']}", headers={"If-Match": "*", **h},
+                         json={"title": f"Board development session {time.monotonic_ns()}"})
+            return "GET", feed_path, None, None
+
+        def feed_304(client):
+            return "GET", feed_path, None, {"If-None-Match": client.get(feed_path).headers["ETag"]}
+
+        requests.update(programme_feed_cold=feed_cold, programme_feed_304=feed_304)
+    counts = query_counts(url, token, requests)
     for name, n in counts.items():
         results.setdefault(name, {})["queries"] = n
     return results
