@@ -62,6 +62,7 @@ __all__ = [
 PRODID = "-//Boardroom//Boardroom API//EN"
 CRLF = "\r\n"
 END_VCALENDAR = "END:VCALENDAR\r\n"
+END_VCALENDAR_BYTES = END_VCALENDAR.encode("ascii")
 
 STATUSES = frozenset({"TENTATIVE", "CONFIRMED", "CANCELLED"})
 ROLES = frozenset({"CHAIR", "REQ-PARTICIPANT", "OPT-PARTICIPANT", "NON-PARTICIPANT"})
@@ -368,13 +369,14 @@ def build_calendar(
     """
     vevents = list(vevents)
     spans = _year_spans(vevents, tzids)
-    parts = [_calendar_header(prodid, method, name, timezone, refresh, ttl)]
+    head = [_calendar_header(prodid, method, name, timezone, refresh, ttl)]
     for tzid in sorted(spans):
         first_year, last_year = spans[tzid]
-        parts.append(vtimezone_for_years(tzid, first_year, last_year))
-    parts.extend(vevents)
-    parts.append(END_VCALENDAR)
-    return "".join(parts).encode("utf-8")
+        head.append(vtimezone_for_years(tzid, first_year, last_year))
+    # Encoded in parts: events are mostly ASCII, which encodes as a plain copy, whereas joined with
+    # a header holding one non-ASCII character (a dash in the calendar name) the whole text would
+    # be transcoded character by character. Same bytes either way.
+    return b"".join(("".join(head).encode("utf-8"), "".join(vevents).encode("utf-8"), END_VCALENDAR_BYTES))
 
 
 def invite(event: EventData, *, method: str = "REQUEST") -> bytes:

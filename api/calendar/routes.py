@@ -207,7 +207,7 @@ class FeedFile(MethodView):
         session = Session()
         now = utcnow()
         view = service.feed_by_token(session, token)
-        validators = service.feed_validators(session, view, now, current_app.config)
+        validators = service.feed_validators(view, now, current_app.config)
         headers = {"ETag": validators.etag, "Last-Modified": http_date(validators.last_modified),
                    "Cache-Control": FEED_CACHE_CONTROL}
         cached = _not_modified(validators)

@@ -1,18 +1,20 @@
 """Calendar rules: booking invites, feed subscriptions (secret URLs), and serving feeds cheaply.
 
-A feed is served in a constant number of queries whatever its size: one to find the feed
-by its token, one primary-key lookup for its validators (enough for a 304), then one for the
-stored VEVENT texts with their per-zone spans; bookings whose stored text was cleared (new, or a
-rename) are loaded with their relations in three more (per 500), rendered, and stored in one
-executemany.
+A feed is served in a constant number of queries whatever its size: one finds the feed by its
+token together with the data state's version (enough for a 304), then one reads the stored VEVENT
+texts of the bookings in scope in a fixed order (the ETag is strong: one version, one set of bytes),
+driven by an index on the scope's key; bookings whose stored text was cleared (new, or a rename)
+are loaded with their relations in three more (per 500), rendered, and stored in one executemany.
+Both statements are built once (bind parameters), so SQLAlchemy's compiled cache serves every
+request after the first.
 
 The validators (ETag, Last-Modified) are a function of: the feed (id, scope, target,
 partner), the calendar day (the history and cancellation windows move at midnight UTC),
 the window lengths, and the data state (``api.calendar.state``): a counter bumped in the same
 transaction as every write to bookings, speaker slots, topics, trusts, speakers or partners,
 which is everything a feed shows (its own speaker/trust/partner name included). A 304 therefore
-reads two indexed rows whatever the number of bookings; the price is over-invalidation (any
-such write anywhere moves every feed's ETag), never a stale feed.
+reads two indexed rows in one statement whatever the number of bookings; the price is
+over-invalidation (any such write anywhere moves every feed's ETag), never a stale feed.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy import Select, and_, bindparam, or_, select, type_coerce
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.types import NullType
 
 from api import audit
 from api.accounts.models import ApiToken, Partner
@@ -41,7 +44,7 @@ from api.bookings.calendar import (
 from api.bookings.models import Booking, BookingSpeaker
 from api.calendar import render
 from api.calendar import state as data_state
-from api.calendar.models import Feed
+from api.calendar.models import DataState, Feed
 from api.db import utcnow
 from api.errors import NotFound, ValidationFailed
 from api.speakers.models import Speaker
@@ -154,7 +157,7 @@ def rotate_feed(session: Session, principal: Principal, feed: Feed) -> str:
 
 @dataclass(frozen=True)
 class FeedView:
-    """What serving a feed needs to know about it, read in one query."""
+    """What serving a feed needs to know about it, and the data state it was read with: one query."""
 
     id: str
     scope: str
@@ -164,6 +167,8 @@ class FeedView:
     created_at: datetime
     name: str
     timezone: str
+    state_version: int = 0  # ``api.calendar.state``: 0 before the first write
+    state_changed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -172,21 +177,36 @@ class Validators:
     last_modified: datetime
 
 
-def feed_by_token(session: Session, token: str) -> FeedView:
-    """The live feed with this URL token (404 if unknown, revoked, or its creator's token is revoked)."""
-    if not token or len(token) > 200:
-        raise NotFound("No feed at this address.")
-    row = session.execute(
+@lru_cache(maxsize=1)
+def _feed_statement() -> Select:
+    # Built once: every feed request runs it, and SQLAlchemy's compiled cache then serves it as is.
+    # The data state's one row rides along (an outer join on its primary key), so the validators,
+    # and with them a 304, need no second round trip. It is read before the feed's bookings are:
+    # a write committed in between can only make the ETag older than the body, never newer.
+    return (
         select(Feed.id, Feed.scope, Feed.speaker_id, Feed.trust_id, Feed.partner_id, Feed.created_at,
                Speaker.name.label("speaker_name"), Speaker.timezone.label("speaker_tz"),
                Trust.name.label("trust_name"), Trust.timezone.label("trust_tz"),
-               Partner.name.label("partner_name"))
+               Partner.name.label("partner_name"),
+               DataState.version.label("state_version"), DataState.changed_at.label("state_changed_at"))
         .outerjoin(Speaker, Speaker.id == Feed.speaker_id)
         .outerjoin(Trust, Trust.id == Feed.trust_id)
         .outerjoin(Partner, Partner.id == Feed.partner_id)
         .outerjoin(ApiToken, ApiToken.id == Feed.owner_token_id)
-        .where(Feed.token_hash == hash_token(token), Feed.revoked_at.is_(None), ApiToken.revoked_at.is_(None))
-    ).first()
+        .outerjoin(DataState, DataState.id == data_state.STATE_ID)
+        .where(Feed.token_hash == bindparam("token_hash"), Feed.revoked_at.is_(None), ApiToken.revoked_at.is_(None))
+    )
+
+
+def feed_by_token(session: Session, token: str) -> FeedView:
+    """The live feed with this URL token (404 if unknown, revoked, or its creator's token is revoked).
+
+    Read from the database on every request (no in-process cache), so a revocation or rotation
+    committed by any worker applies to the very next request.
+    """
+    if not token or len(token) > 200:
+        raise NotFound("No feed at this address.")
+    row = session.connection().execute(_feed_statement(), {"token_hash": hash_token(token)}).first()
     if row is None:
         raise NotFound("No feed at this address; it may have been revoked or rotated.")
     if row.scope == "speaker":
@@ -197,7 +217,8 @@ def feed_by_token(session: Session, token: str) -> FeedView:
         name, tz = (f"{row.partner_name} programme" if row.partner_id else "Programme"), DEFAULT_TIMEZONE
     return FeedView(id=row.id, scope=row.scope, speaker_id=row.speaker_id, trust_id=row.trust_id,
                     partner_id=row.partner_id, created_at=row.created_at, name=CALENDAR_PREFIX + name,
-                    timezone=tz or DEFAULT_TIMEZONE)
+                    timezone=tz or DEFAULT_TIMEZONE, state_version=row.state_version or 0,
+                    state_changed_at=row.state_changed_at)
 
 
 def day_start(now: datetime) -> datetime:
@@ -205,23 +226,22 @@ def day_start(now: datetime) -> datetime:
     return datetime.combine(now.astimezone(UTC).date(), time(0), tzinfo=UTC)
 
 
-def _in_scope(scope: str, partnered: bool, booking=Booking) -> list:
-    """Conditions on ``booking`` (the model or an alias) for the bookings a feed shows.
+def _in_scope(scope: str, partnered: bool) -> list:
+    """Conditions for the bookings a feed shows (a speaker's: on its slot rows, joined by ``_rows_statement``).
 
     Values are bind parameters (see ``_scope_params``), so each statement is built once per
     kind of feed and SQLAlchemy's compiled cache serves every request after the first.
     """
     conditions = [or_(
-        and_(booking.status != "cancelled", booking.ends_at >= bindparam("history_from")),
-        and_(booking.status == "cancelled", booking.cancelled_at >= bindparam("cancelled_from")),
+        and_(Booking.status != "cancelled", Booking.ends_at >= bindparam("history_from")),
+        and_(Booking.status == "cancelled", Booking.cancelled_at >= bindparam("cancelled_from")),
     )]
     if scope == "trust":
-        conditions.append(booking.trust_id == bindparam("trust_id"))
+        conditions.append(Booking.trust_id == bindparam("trust_id"))
     elif scope == "speaker":
-        slot = aliased(BookingSpeaker)
-        conditions.append(booking.id.in_(select(slot.booking_id).where(slot.speaker_id == bindparam("speaker_id"))))
+        conditions.append(BookingSpeaker.speaker_id == bindparam("speaker_id"))
     if partnered:
-        conditions.append(booking.partner_id == bindparam("partner_id"))
+        conditions.append(Booking.partner_id == bindparam("partner_id"))
     return conditions
 
 
@@ -239,8 +259,8 @@ def _scope_params(view: FeedView, day: datetime, config: Mapping[str, Any]) -> d
     return params
 
 
-def feed_validators(session: Session, view: FeedView, now: datetime, config: Mapping[str, Any]) -> Validators:
-    """ETag and Last-Modified from one primary-key lookup, whatever the feed's size.
+def feed_validators(view: FeedView, now: datetime, config: Mapping[str, Any]) -> Validators:
+    """ETag and Last-Modified from what ``feed_by_token`` read, whatever the feed's size.
 
     The ETag names the data state's version (``api.calendar.state``: bumped in the same
     transaction as any write that changes what a feed shows), the feed, the day and the windows.
@@ -249,40 +269,44 @@ def feed_validators(session: Session, view: FeedView, now: datetime, config: Map
     a stale one.
     """
     day = day_start(now)
-    version, changed_at = data_state.read(session)
     raw = "|".join([
         "feed-v2", view.id, view.scope, view.speaker_id or "", view.trust_id or "", view.partner_id or "",
         day.date().isoformat(), str(config["FEED_HISTORY_DAYS"]), str(config["FEED_CANCELLED_DAYS"]),
-        str(version),
+        str(view.state_version),
     ])
     etag = '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
-    moments = [t for t in (changed_at, view.created_at, day) if t is not None]
+    moments = [t for t in (view.state_changed_at, view.created_at, day) if t is not None]
     return Validators(etag=etag, last_modified=min(max(moments), now))
 
 
 @lru_cache(maxsize=16)
 def _rows_statement(scope: str, partnered: bool) -> Select:
-    # The per-zone spans come from the same statement (window aggregates), so every TZID an
-    # event uses gets its VTIMEZONE even while other transactions commit.
-    return (
-        select(Booking.id, Booking.ical_vevent, Booking.timezone,
-               func.min(Booking.starts_at).over(partition_by=Booking.timezone),
-               func.max(Booking.ends_at).over(partition_by=Booking.timezone))
-        .where(*_in_scope(scope, partnered)).order_by(Booking.starts_at, Booking.id)
-    )
+    # The times come back as stored (ISO text on SQLite, timestamptz on PostgreSQL), which orders
+    # like the times themselves: build_feed keeps each zone's earliest start and latest end and
+    # converts only those, rather than every row's. They come from the same statement as the texts
+    # so every TZID an event uses gets its VTIMEZONE even while other transactions commit.
+    statement = select(Booking.id, Booking.ical_vevent, Booking.timezone,
+                       type_coerce(Booking.starts_at, NullType()), type_coerce(Booking.ends_at, NullType()))
+    if scope == "speaker":
+        # Driven from the speaker's slots (the index on speaker_id leads), then one primary-key lookup per
+        # booking: a join, which SQLite runs without first collecting the ids as ``IN (subquery)`` makes
+        # it do. A speaker is on a booking once (a unique constraint), so no booking comes twice.
+        statement = statement.select_from(BookingSpeaker).join(Booking, Booking.id == BookingSpeaker.booking_id)
+    return statement.where(*_in_scope(scope, partnered)).order_by(Booking.starts_at, Booking.id)
 
 
 def build_feed(session: Session, view: FeedView, now: datetime,
                config: Mapping[str, Any]) -> tuple[bytes, int]:
     """The feed calendar, and how many VEVENTs had to be rendered (and were stored) for it."""
+    connection = session.connection()
     statement = _rows_statement(view.scope, bool(view.partner_id))
-    rows = session.execute(statement, _scope_params(view, day_start(now), config)).all()
-    spans = {tzid: (low, high) for _id, _text, tzid, low, high in rows}
-    texts = {row[0]: row[1] for row in rows}
-    missing = [booking_id for booking_id, text in texts.items() if text is None]
+    rows = connection.execute(statement, _scope_params(view, day_start(now), config)).all()
+    spans = _zone_spans(rows, _stored_time(connection.dialect))
+    texts = [row[1] for row in rows]
+    missing = [row[0] for row in rows if row[1] is None]
     if missing:
         rendered = _render_missing(session, missing, config)
-        texts.update(rendered)
+        texts = [rendered[row[0]] if row[1] is None else row[1] for row in rows]
         try:
             store_vevents(session, list(rendered.items()), only_if_missing=True)
         except OperationalError:
@@ -290,8 +314,26 @@ def build_feed(session: Session, view: FeedView, now: datetime,
             # into a write if another connection committed since it began. Serve the feed anyway;
             # a later request renders and stores them.
             session.rollback()
-    body = render.feed((texts[row[0]] for row in rows), spans, name=view.name, timezone=view.timezone)
-    return body, len(missing)
+    return render.feed(texts, spans, name=view.name, timezone=view.timezone), len(missing)
+
+
+def _zone_spans(rows, to_time) -> dict[str, tuple[datetime, datetime]]:
+    """Each zone's earliest start and latest end (what its VTIMEZONE must cover), from stored values."""
+    spans: dict[str, list] = {}
+    for _id, _text, tzid, starts_at, ends_at in rows:
+        span = spans.get(tzid)
+        if span is None:
+            spans[tzid] = [starts_at, ends_at]
+            continue
+        span[0], span[1] = min(span[0], starts_at), max(span[1], ends_at)
+    return {tzid: (to_time(low), to_time(high)) for tzid, (low, high) in spans.items()}
+
+
+@lru_cache(maxsize=4)
+def _stored_time(dialect):
+    """The function that turns a booking time as stored (``_rows_statement``) into an aware datetime."""
+    processor = Booking.__table__.c.starts_at.type.dialect_impl(dialect).result_processor(dialect, None)
+    return processor or (lambda value: value)
 
 
 def _render_missing(session: Session, booking_ids: list[str], config: Mapping[str, Any]) -> dict[str, str]:
