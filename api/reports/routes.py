@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from flask import g
 from flask.views import MethodView
 
 from api.auth import READERS
 from api.csv_output import csv_response, documents_csv, wants_csv
 from api.extensions import Session
-from api.reports import service
+from api.reports import rollup, service
 from api.reports.schemas import ProgrammeReportSchema, ReportArgs
 from api.web import Blueprint
 
@@ -28,7 +29,12 @@ class ProgrammeReport(MethodView):
         history). Coverage counts trusts that are not archived; a trust is engaged when it had a delivered
         session in the period. Months are Europe/London months. `Accept: text/csv` answers long-format CSV.
         """
-        report = service.programme(Session(), start, end)
+        session = Session()
+        report = service.programme(session, start, end)
+        if rollup.stored(session):
+            # Months rebuilt for this report keep their roll-ups: committed although this is a GET, best
+            # effort (if the commit fails, the report is still served and the next one rebuilds them).
+            g.commit_read = "best-effort"
         if wants_csv():
             return csv_response(service.programme_rows(report), ["section", "key", "metric", "value"],
                                 filename="programme-report.csv")

@@ -1,27 +1,28 @@
-"""Programme figures computed in the database (GROUP BY), and a trust's engagement summary."""
+"""Programme figures from aggregate queries (over monthly roll-ups and the raw tables), and a trust's engagement
+summary."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy import and_, case, exists, func, literal, literal_column, select
 from sqlalchemy.orm import Session
 
 from api.bookings.models import STATUSES, Booking, BookingSpeaker
 from api.db import utcnow
 from api.outcomes.models import NextStep, Outcome, outcome_themes
+from api.reports import rollup
+from api.reports.models import ReportRollup
+from api.reports.rollup import day_start as london_day_start
 from api.speakers.models import Speaker
 from api.topics.models import Topic
 from api.trusts.models import REGIONS, TRUST_TYPES, Interaction, Trust
 
-LONDON = ZoneInfo("Europe/London")
 UPCOMING = ("requested", "provisional", "confirmed")
-
-
-def london_day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), LONDON)
 
 
 def london_month(session: Session, column):
@@ -49,8 +50,173 @@ def _mean(value) -> float | None:
     return None if value is None else round(float(value), 2)
 
 
+def _coverage(session: Session, engaged_flag) -> tuple[dict, dict]:
+    """Trusts not archived, engaged (``engaged_flag`` is 1) and in all, by region and by trust type."""
+    region = {r: [0, 0] for r in REGIONS}
+    kind = {t: [0, 0] for t in TRUST_TYPES}
+    for row in session.execute(
+            select(Trust.region, Trust.trust_type, func.count(), func.sum(engaged_flag))
+            .where(Trust.archived_at.is_(None)).group_by(Trust.region, Trust.trust_type)):
+        for bucket in (region.setdefault(row[0], [0, 0]), kind.setdefault(row[1], [0, 0])):
+            bucket[0] += int(row[3] or 0)
+            bucket[1] += row[2]
+    return region, kind
+
+
+def _report(start, end, by_status: dict, region: dict, kind: dict, by_month: list, themes: list, confidence: dict,
+            speakers: list) -> dict[str, Any]:
+    def figures(bucket: list[int]) -> dict:
+        return {"trusts_engaged": bucket[0], "trusts_total": bucket[1], "coverage": _ratio(*bucket)}
+
+    engaged_total = sum(v[0] for v in region.values())
+    trusts_total = sum(v[1] for v in region.values())
+    return {
+        "from": start, "to": end,
+        "bookings_by_status": by_status,
+        "trusts_engaged": engaged_total, "trusts_total": trusts_total,
+        "coverage": _ratio(engaged_total, trusts_total),
+        "by_region": {k: figures(v) for k, v in region.items()},
+        "by_trust_type": {k: figures(v) for k, v in kind.items()},
+        "by_month": by_month,
+        "themes": themes,
+        "confidence": confidence,
+        "sessions_by_speaker": speakers,
+    }
+
+
+# --- from the monthly roll-ups ----------------------------------------------------------------------------
+
+@dataclass
+class _Totals:
+    status: Counter = field(default_factory=Counter)
+    by_month: Counter = field(default_factory=Counter)  # delivered sessions
+    trusts: set = field(default_factory=set)
+    speakers: Counter = field(default_factory=Counter)
+    themes: Counter = field(default_factory=Counter)
+    confidence: list = field(default_factory=lambda: [0, 0, 0])  # responses, sum before, sum after
+
+    def add(self, month: str, figures: rollup.Figures) -> None:
+        self.status.update(figures.status)
+        self.by_month[month] += figures.status.get("delivered", 0)
+        self.trusts.update(figures.trusts)
+        self.speakers.update(figures.speakers)
+        self.themes.update(figures.themes)
+        for i, n in enumerate((figures.responses, figures.sum_before, figures.sum_after)):
+            self.confidence[i] += n
+
+
 def programme(session: Session, start: date | None, end: date | None) -> dict[str, Any]:
-    """The programme report for bookings starting in [start, end] (London dates, both inclusive)."""
+    """The programme report for bookings starting in [start, end] (London dates, both inclusive).
+
+    The months the period covers whole are read from the monthly roll-ups, rebuilt first where a write
+    changed them since (``api.reports.rollup``); the days of a month it covers in part are aggregated from
+    the raw tables. Both give counts and sums, which add; names are joined last. Equal to ``programme_raw``.
+    """
+    totals = _Totals()
+    span = _months_with_bookings(session)
+    if span is not None:
+        whole, partial = _split(start, end, *span)
+        live = rollup.current(session, whole)
+        _add_stored(session, totals, [m for m in whole if m not in live])
+        for month, figures in live.items():
+            totals.add(month, figures)
+        for first, last in partial:
+            totals.add(first.strftime("%Y-%m"),
+                       rollup.figures(session, london_day_start(first), london_day_start(last + timedelta(days=1))))
+
+    by_status = dict.fromkeys(STATUSES, 0)
+    by_status.update(totals.status)
+    region, kind = _coverage(session, case((Trust.id.in_(sorted(totals.trusts)), 1), else_=0))
+    by_month = [{"month": m, "sessions": n} for m, n in sorted(totals.by_month.items()) if n]
+    themes = [{"slug": slug, "name": name, "count": totals.themes[topic_id]} for topic_id, slug, name in
+              session.execute(select(Topic.id, Topic.slug, Topic.name).where(Topic.id.in_(sorted(totals.themes)))
+                              .order_by(Topic.slug))]
+    speakers = [{"speaker_id": sid, "name": name, "sessions": totals.speakers[sid]} for sid, name in
+                session.execute(select(Speaker.id, Speaker.name).where(Speaker.id.in_(sorted(totals.speakers)))
+                                .order_by(Speaker.name, Speaker.id))]
+    # Stable sorts keep the database's order (slug; name, id) among equal counts, as ORDER BY count DESC does.
+    themes.sort(key=lambda t: -t["count"])
+    speakers.sort(key=lambda s: -s["sessions"])
+    responses, before, after = totals.confidence
+    confidence = {"mean_before": _mean(before / responses) if responses else None,
+                  "mean_after": _mean(after / responses) if responses else None,
+                  "mean_change": _mean((after - before) / responses) if responses else None,
+                  "responses": responses}
+    return _report(start, end, by_status, region, kind, by_month, themes, confidence, speakers)
+
+
+def _months_with_bookings(session: Session) -> tuple[date, date] | None:
+    """The first days of the first and the last London month holding bookings (two index lookups)."""
+    first, last = session.execute(select(select(func.min(Booking.starts_at)).scalar_subquery(),
+                                         select(func.max(Booking.starts_at)).scalar_subquery())).one()
+    if first is None:
+        return None
+    return tuple(rollup.first_day(rollup.month_of(_instant(v))) for v in (first, last))
+
+
+def _instant(value) -> datetime:
+    if isinstance(value, str):  # SQLite hands back the stored text for an aggregate in a subquery
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo("UTC"))
+
+
+def _split(start: date | None, end: date | None, first: date, last: date) -> tuple[list[str], list[tuple[date, date]]]:
+    """The months [start, end] covers whole (within ``first``..``last``, the months holding bookings) and the
+    day ranges it covers of the others, each inside one month."""
+    day = timedelta(days=1)
+    partial = []
+    if start is not None and start.day != 1:
+        month_end = rollup.next_month(start) - day
+        partial.append((start, month_end if end is None else min(end, month_end)))
+    if end is not None and (end + day).day != 1:
+        month_start = end.replace(day=1)
+        if start is None or start.day == 1 or start.replace(day=1) != month_start:
+            partial.append((month_start if start is None else max(start, month_start), end))
+    lo = first if start is None else max(first, start if start.day == 1 else rollup.next_month(start))
+    stop = rollup.next_month(last)
+    if end is not None:
+        stop = min(stop, end + day if (end + day).day == 1 else end.replace(day=1))
+    whole = []
+    while lo < stop:
+        whole.append(lo.strftime("%Y-%m"))
+        lo = rollup.next_month(lo)
+    return whole, [(a, b) for a, b in partial if first <= a.replace(day=1) <= last]
+
+
+def _add_stored(session: Session, totals: _Totals, months: list[str]) -> None:
+    """Add the stored roll-ups of ``months`` (one query: the months come in order, with few gaps)."""
+    if not months:
+        return
+    t = ReportRollup.__table__
+    where = [t.c.month.between(months[0], months[-1])]
+    if gaps := sorted(set(rollup.months_between(months[0], months[-1])) - set(months)):
+        where.append(t.c.month.not_in(gaps))
+    # Status rows keep their month (delivered sessions by month); the rest sum over the months. Literal SQL
+    # rather than bound values, so PostgreSQL sees the same expression in GROUP BY as in the select list.
+    month = case((t.c.dimension == literal_column("'status'"), t.c.month), else_=literal_column("''")).label("m")
+    for dimension, key, m, n, before, after in session.execute(
+            select(t.c.dimension, t.c.key, month, func.sum(t.c.count), func.sum(t.c.sum_before),
+                   func.sum(t.c.sum_after))
+            .where(*where).group_by(t.c.dimension, t.c.key, month)):
+        if dimension == "status":
+            totals.status[key] += n
+            if key == "delivered":
+                totals.by_month[m] += n
+        elif dimension == "trust":
+            totals.trusts.add(key)
+        elif dimension == "speaker":
+            totals.speakers[key] += n
+        elif dimension == "theme":
+            totals.themes[key] += n
+        elif dimension == "confidence":
+            for i, value in enumerate((n, before, after)):
+                totals.confidence[i] += int(value)
+
+
+# --- from the raw tables ------------------------------------------------------------------------------------
+
+def programme_raw(session: Session, start: date | None, end: date | None) -> dict[str, Any]:
+    """The programme report computed from the raw tables alone: the reference ``programme`` must equal."""
     in_range = []
     if start is not None:
         in_range.append(Booking.starts_at >= london_day_start(start))
@@ -63,17 +229,7 @@ def programme(session: Session, start: date | None, end: date | None) -> dict[st
             select(Booking.status, func.count()).where(*in_range).group_by(Booking.status)):
         by_status[status] = count
 
-    engaged_flag = case((exists().where(Booking.trust_id == Trust.id, delivered), 1), else_=0)
-    region = {r: [0, 0] for r in REGIONS}
-    kind = {t: [0, 0] for t in TRUST_TYPES}
-    for row in session.execute(
-            select(Trust.region, Trust.trust_type, func.count(), func.sum(engaged_flag))
-            .where(Trust.archived_at.is_(None)).group_by(Trust.region, Trust.trust_type)):
-        for bucket in (region.setdefault(row[0], [0, 0]), kind.setdefault(row[1], [0, 0])):
-            bucket[0] += int(row[3] or 0)
-            bucket[1] += row[2]
-    engaged_total = sum(v[0] for v in region.values())
-    trusts_total = sum(v[1] for v in region.values())
+    region, kind = _coverage(session, case((exists().where(Booking.trust_id == Trust.id, delivered), 1), else_=0))
 
     month = london_month(session, Booking.starts_at).label("month")
     by_month = [{"month": m, "sessions": n} for m, n in session.execute(
@@ -101,24 +257,11 @@ def programme(session: Session, start: date | None, end: date | None) -> dict[st
     speakers = [{"speaker_id": sid, "name": name, "sessions": n} for sid, name, n in session.execute(
         select(Speaker.id, Speaker.name, per_speaker.c.sessions)
         .join(per_speaker, per_speaker.c.speaker_id == Speaker.id)
-        .order_by(per_speaker.c.sessions.desc(), Speaker.name))]
+        .order_by(per_speaker.c.sessions.desc(), Speaker.name, Speaker.id))]
 
-    def figures(bucket: list[int]) -> dict:
-        return {"trusts_engaged": bucket[0], "trusts_total": bucket[1], "coverage": _ratio(*bucket)}
-
-    return {
-        "from": start, "to": end,
-        "bookings_by_status": by_status,
-        "trusts_engaged": engaged_total, "trusts_total": trusts_total,
-        "coverage": _ratio(engaged_total, trusts_total),
-        "by_region": {k: figures(v) for k, v in region.items()},
-        "by_trust_type": {k: figures(v) for k, v in kind.items()},
-        "by_month": by_month,
-        "themes": themes,
-        "confidence": {"mean_before": _mean(conf[0]), "mean_after": _mean(conf[1]), "mean_change": _mean(conf[2]),
-                       "responses": conf[3]},
-        "sessions_by_speaker": speakers,
-    }
+    confidence = {"mean_before": _mean(conf[0]), "mean_after": _mean(conf[1]), "mean_change": _mean(conf[2]),
+                  "responses": conf[3]}
+    return _report(start, end, by_status, region, kind, by_month, themes, confidence, speakers)
 
 
 def programme_rows(report: dict) -> list[dict]:
