@@ -99,6 +99,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # 8 MiB of page cache per connection (the default is 2 MiB): a speaker's feed or a list page reads
+        # rows spread over the whole bookings table; the default thrashes once the file is large.
+        cursor.execute("PRAGMA cache_size=-8192")
         if engine.url.database and engine.url.database != ":memory:":
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
