@@ -194,10 +194,10 @@ def _add_stored(session: Session, totals: _Totals, months: list[str]) -> None:
     # Status rows keep their month (delivered sessions by month); the rest sum over the months. Literal SQL
     # rather than bound values, so PostgreSQL sees the same expression in GROUP BY as in the select list.
     month = case((t.c.dimension == literal_column("'status'"), t.c.month), else_=literal_column("''")).label("m")
-    for dimension, key, m, n, before, after in session.execute(
+    for dimension, key, m, n, before, after in session.connection().execute(
             select(t.c.dimension, t.c.key, month, func.sum(t.c.count), func.sum(t.c.sum_before),
                    func.sum(t.c.sum_after))
-            .where(*where).group_by(t.c.dimension, t.c.key, month)):
+            .where(*where).group_by(t.c.dimension, t.c.key, month)).all():
         if dimension == "status":
             totals.status[key] += n
             if key == "delivered":
@@ -262,6 +262,12 @@ def programme_raw(session: Session, start: date | None, end: date | None) -> dic
     confidence = {"mean_before": _mean(conf[0]), "mean_after": _mean(conf[1]), "mean_change": _mean(conf[2]),
                   "responses": conf[3]}
     return _report(start, end, by_status, region, kind, by_month, themes, confidence, speakers)
+
+
+def as_json(report: dict) -> dict:
+    """The report as JSON values: ``ProgrammeReportSchema``'s shape (only the period's dates need converting)."""
+    return {**report, "from": report["from"] and report["from"].isoformat(),
+            "to": report["to"] and report["to"].isoformat()}
 
 
 def programme_rows(report: dict) -> list[dict]:
