@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from api import config as config_module
 from api import idempotency
 from api.auth import authenticate, authorise
-from api.db import make_engine
+from api.db import autocommit_reads, make_engine
 from api.errors import ProblemError, internal_error, problem_response, render_http_exception, render_problem
 from api.extensions import Session, api
 from api.logsafe import redact_path
@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_error_handler(ProblemError, _handle_problem)
     app.register_error_handler(StaleDataError, _handle_stale)
     app.register_error_handler(IntegrityError, _handle_integrity)
+    app.register_error_handler(OperationalError, _handle_unavailable)
     app.register_error_handler(Exception, _handle_unexpected)
 
     _register_blueprints(app)
@@ -94,19 +95,23 @@ def _register_blueprints(app: Flask) -> None:
         api.register_blueprint(blp)
 
 
-def _view_access(app: Flask) -> tuple[str, ...] | None:
-    """The roles a view declared with ``@blp.access`` (None: nothing declared, so denied)."""
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return (PUBLIC,)
+def _view_handler(app: Flask):
+    """The function serving this request (a MethodView's method, or a plain view), or None."""
     view = app.view_functions.get(request.endpoint)
     if view is None:
         return None
     view_class = getattr(view, "view_class", None)
     if view_class is not None:
         method = request.method.lower()
-        handler = getattr(view_class, "get" if method == "head" else method, None)
-        return getattr(handler, "_access", None)
-    return getattr(view, "_access", None)
+        return getattr(view_class, "get" if method == "head" else method, None)
+    return view
+
+
+def _view_access(app: Flask) -> tuple[str, ...] | None:
+    """The roles a view declared with ``@blp.access`` (None: nothing declared, so denied)."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return (PUBLIC,)
+    return getattr(_view_handler(app), "_access", None)
 
 
 def _register_request_hooks(app: Flask) -> None:
@@ -119,6 +124,8 @@ def _register_request_hooks(app: Flask) -> None:
         if roles is None:
             log.error("endpoint %s declares no access rule; refused", request.endpoint)
             return problem_response(403, detail="This endpoint is not open to any role.", slug="forbidden")
+        if request.method in SAFE_METHODS and getattr(_view_handler(app), "_autocommit_reads", False):
+            autocommit_reads(Session())  # before the token lookup: no BEGIN/ROLLBACK round trips at all
         if roles == (PUBLIC,):
             g.principal = None
         else:
@@ -250,6 +257,14 @@ def _handle_integrity(error: IntegrityError):
     log.warning("integrity error: %s", error.orig.__class__.__name__)
     return problem_response(409, detail="The change conflicts with existing data (a duplicate or a reference "
                             "that no longer holds).", slug="conflict")
+
+
+def _handle_unavailable(_error: OperationalError):
+    # The database is unreachable, restarting, or (SQLite) locked for longer than the busy timeout.
+    Session.rollback()
+    log.warning("database unavailable during %s %s", request.method, redact_path(request.path))
+    return problem_response(503, detail="The database is busy or unavailable; retry shortly.", slug="unavailable",
+                            headers={"Retry-After": "1"})
 
 
 def _handle_unexpected(error: Exception):

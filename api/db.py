@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, Integer, MetaData, String, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
@@ -86,7 +88,50 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_after_idle(engine)
+    return engine
+
+
+IDLE_PING_SECONDS = 10.0
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it sat idle for a while.
+
+    ``pool_pre_ping`` costs a round trip on every checkout, i.e. every request. A connection used
+    seconds ago is almost surely alive; one idle longer (a quiet night, a database restart in a
+    maintenance window) is pinged, and a dead one is replaced before the request uses it
+    (``DisconnectionError`` in ``checkout`` makes the pool retry with a new connection). A
+    connection lost mid-request answers 503 with Retry-After (``api._handle_unavailable``), and
+    SQLAlchemy then drops every pooled connection of that generation.
+    """
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_connection.rollback()
+        except Exception as exc:  # noqa: BLE001 - any failure means this connection is gone
+            raise DisconnectionError() from exc
+
+
+def autocommit_reads(session) -> None:
+    """PostgreSQL: run this request's statements outside a transaction block (no BEGIN and ROLLBACK
+    round trips). For public reads whose statements are each consistent on their own; under READ
+    COMMITTED every statement sees a fresh snapshot anyway. SQLite is left as it is, and so is a
+    session bound to a connection already in a transaction (the tests' rolled-back outer transaction)."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def _configure_sqlite(engine: Engine) -> None:

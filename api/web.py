@@ -132,6 +132,14 @@ class Blueprint(flask_smorest.Blueprint):
         resp_doc["headers"]["Link"] = "LINK"
 
 
+def autocommit_reads(func: Callable) -> Callable:
+    """Mark a read whose statements are each consistent on their own: on PostgreSQL it runs outside a
+    transaction block, saving the BEGIN and ROLLBACK round trips (see ``api.db.autocommit_reads``).
+    Not for reads that write best effort inside a SAVEPOINT (a report rebuilding roll-ups)."""
+    func._autocommit_reads = True
+    return func
+
+
 def link_header(page: int, page_size: int, total: int) -> str:
     """RFC 8288 links to the first, previous, next and last pages, keeping other query args."""
     last = max(1, -(-total // page_size))

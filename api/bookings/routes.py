@@ -9,8 +9,8 @@ from api.auth import ALL_ROLES
 from api.bookings import service
 from api.bookings.schemas import BookingListArgs, BookingPatchSchema, BookingSchema, SpeakerSlotSchema
 from api.extensions import Session
-from api.web import (IDEMPOTENCY_PARAM, IF_MATCH_PARAM, Blueprint, etag_of, not_modified, readable,
-                     require_if_match, write_guarded)
+from api.web import (IDEMPOTENCY_PARAM, IF_MATCH_PARAM, Blueprint, autocommit_reads, etag_of, not_modified,
+                     readable, require_if_match, write_guarded)
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1/bookings",
                 description="Scheduled sessions with trust boards: lifecycle, speakers and scheduling conflicts.")
@@ -37,6 +37,7 @@ def _respond(booking, status: int = 200, headers: dict | None = None):
 
 @blp.route("")
 class Bookings(MethodView):
+    @autocommit_reads
     @blp.access(*ALL_ROLES)
     @blp.arguments(BookingListArgs, location="query", as_kwargs=True)
     @blp.response(200, BookingSchema(many=True))
@@ -77,6 +78,7 @@ class Bookings(MethodView):
 
 @blp.route("/<uuid:booking_id>")
 class BookingById(MethodView):
+    @autocommit_reads
     @blp.access(*ALL_ROLES)
     @readable(blp)
     @blp.response(200, BookingSchema)

@@ -15,6 +15,7 @@ from api.web import (
     IF_NONE_MATCH_PARAM,
     PUBLIC,
     Blueprint,
+    autocommit_reads,
     conditional,
     etag_of,
     not_modified,
@@ -184,6 +185,7 @@ class FeedRotation(MethodView):
 
 @feed_files_blp.route("/<string:token>.ics")
 class FeedFile(MethodView):
+    @autocommit_reads
     @feed_files_blp.access(PUBLIC)
     @feed_files_blp.doc(parameters=[IF_NONE_MATCH_PARAM, IF_MODIFIED_SINCE_PARAM])
     @feed_files_blp.response(
