@@ -49,6 +49,9 @@ def _short(text: str) -> str:
         return m.group(0) if len(found) < 3 else f"{m.group(1)}{found[0]}{m.group(2)} … {len(found)} ids{m.group(3)}"
 
     text = re.sub(rf"(\(')(?:{_UUID}'(?:, ')?)+()(\))", lambda m: shorten(m).replace("( … ", "(… "), text)
+    # Expanding bind parameters as sent: %(id_1_1)s::VARCHAR, %(id_1_2)s::VARCHAR, ... -> the first and a count.
+    text = re.sub(r"(%\((\w+?)_1\)s(::\w+)?)(?:, %\(\2_\d+\)s(?:::\w+)?){2,}",
+                  lambda m: f"{m.group(1)}, … {m.group(0).count('%(')} values", text)
     return re.sub(rf"(\{{){_UUID}(?:,{_UUID})+()(\}})", shorten, text)
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, event, func, inspect, select, update
+from sqlalchemy import and_, delete, event, func, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,7 @@ _MARKS = "report_months_changed"  # session.info: months ("YYYY-MM"), or ALL amo
 _LOOKUPS = "report_months_lookup"  # session.info: ids of bookings, outcomes, slots whose month is read at commit
 _COMMITTING = "report_months_committing"  # before_commit ran: a later flush stores its marks at once
 _STORED = "report_rollup_stored"  # a rebuild stored rows in this transaction (a GET must commit them)
+ANALYZE_AFTER_MONTHS = 6  # a rebuild storing this many months refreshes the planner's statistics (PostgreSQL)
 _LOOKUP_LIMIT = 1000  # more ids than this in one bulk statement: mark every month instead of looking them up
 
 # Columns whose change changes what the report counts, per table; changing anything else is ignored.
@@ -365,7 +366,7 @@ def current(session: Session, months: list[str]) -> dict[str, Figures]:
         mine = set(months)
     built = set(session.scalars(select(ReportMonth.month).where(ReportMonth.month.between(months[0], months[-1]),
                                                                 ReportMonth.changed == ReportMonth.built)))
-    live, storing = {}, True
+    live, storing, stored = {}, True, 0
     for month in months:  # in order: concurrent rebuilds lock month rows in the same order
         if month in built and month not in mine:
             continue
@@ -376,6 +377,7 @@ def current(session: Session, months: list[str]) -> dict[str, Figures]:
             continue
         try:
             _store(session, month, changed, found)
+            stored += 1
         except (IntegrityError, OperationalError) as exc:
             log.info("report roll-up for %s not stored (%s); served from the figures just computed",
                      month, exc.__class__.__name__)
@@ -383,6 +385,11 @@ def current(session: Session, months: list[str]) -> dict[str, Figures]:
             # A concurrent rebuild (IntegrityError) took this month only; a busy or outdated SQLite
             # snapshot, a lock timeout or a deadlock (OperationalError) would meet the next month too.
             storing = isinstance(exc, IntegrityError)
+    if stored >= ANALYZE_AFTER_MONTHS and session.get_bind().dialect.name == "postgresql":
+        # The table grew by whole months at once (a first report, after a migration or an import): until
+        # autovacuum analyses it, PostgreSQL plans the roll-up aggregate for a handful of rows (a sort
+        # where a hash is 2-3x faster at 100,000 bookings). Refresh its statistics now; cheap at this size.
+        session.execute(text("ANALYZE report_rollup"))
     return live
 
 
