@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from api.bookings.models import Booking, BookingSpeaker, booking_attendees, booking_topics
 from api.outcomes.models import NextStep, Outcome
@@ -101,7 +101,26 @@ def seed(session: Session, bookings: int, *, now: datetime | None = None) -> dic
             _flush(session, rows, slots, topics_rows, attendee_rows, outcomes, steps)
     _flush(session, rows, slots, topics_rows, attendee_rows, outcomes, steps)
     session.commit()
-    return {"bookings": bookings, "trusts": n_trusts, "speakers": n_speakers, "contacts": len(contacts)}
+    rendered = render_stored(session)
+    return {"bookings": bookings, "trusts": n_trusts, "speakers": n_speakers, "contacts": len(contacts),
+            "rendered": rendered}
+
+
+def render_stored(session: Session, batch: int = 500) -> int:
+    """Render every booking's stored texts (feed VEVENT, JSON documents) as the app's writes do, so the
+    tables are as wide as in production, where every write stores them. The application's own code."""
+    from api.bookings import documents
+    from api.bookings.calendar import feed_vevent, store_vevents
+
+    ids = list(session.scalars(select(Booking.id).order_by(Booking.id)))
+    for start in range(0, len(ids), batch):
+        chunk = session.scalars(select(Booking).where(Booking.id.in_(ids[start:start + batch]))
+                                .options(*documents.load_options(), selectinload(Booking.trust))).all()
+        store_vevents(session, [(b.id, feed_vevent(b, {})) for b in chunk], only_if_missing=False)
+        documents.store(session, [(b.id, *documents.render(b)) for b in chunk], only_if_missing=False)
+        session.commit()
+        session.expunge_all()
+    return len(ids)
 
 
 def _flush(session, rows, slots, topics_rows, attendee_rows, outcomes, steps) -> None:
