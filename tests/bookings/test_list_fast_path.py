@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import selectinload
 
@@ -163,11 +164,15 @@ def _stored(db, booking_ids) -> dict:
     return dict(session.execute(select(Booking.id, Booking.api_doc).where(Booking.id.in_(booking_ids))).all())
 
 
-def test_renames_and_new_slugs_show_at_once_in_lists_and_gets(coordinator, partner, db, make_trust, make_contact,
-                                                              book, speaker_with, seeded_topics):
+@pytest.fixture
+def listed(coordinator, partner, db, make_trust, make_contact, book, speaker_with, seeded_topics) -> list[dict]:
+    """The programme booked, and the coordinator's list of it (already checked against the schema dump)."""
     _programme(coordinator, partner, make_trust, make_contact, book, speaker_with, seeded_topics)
-    before = _list_equals_dump(coordinator, db, False)
-    slot = next(s for b in before for s in b["speakers"])
+    return _list_equals_dump(coordinator, db, False)
+
+
+def test_renames_and_new_slugs_show_at_once_in_lists_and_gets(coordinator, partner, db, listed):
+    slot = next(s for b in listed for s in b["speakers"])
     speaker = coordinator.get(f"/api/v1/speakers/{slot['speaker_id']}")
     r = coordinator.patch(f"/api/v1/speakers/{slot['speaker_id']}", json={"name": "Dr Renamed"},
                           headers={"If-Match": speaker.headers["ETag"]})
@@ -187,14 +192,12 @@ def test_renames_and_new_slugs_show_at_once_in_lists_and_gets(coordinator, partn
 
 
 def test_documents_cleared_or_never_rendered_are_rendered_on_read_and_stored(coordinator, partner, db, engine,
-                                                                            make_trust, make_contact, book,
-                                                                            speaker_with, seeded_topics):
+                                                                            listed):
     from sqlalchemy import update
 
     from api.bookings.models import Booking
 
-    _programme(coordinator, partner, make_trust, make_contact, book, speaker_with, seeded_topics)
-    expected = _list_equals_dump(coordinator, db, False)
+    expected = listed
     ids = [b["id"] for b in expected]
     session = db()
     session.execute(update(Booking).values(api_doc=None, api_doc_partner=None,  # as after migration 0002
@@ -210,11 +213,8 @@ def test_documents_cleared_or_never_rendered_are_rendered_on_read_and_stored(coo
     _list_equals_dump(partner, db, True)
 
 
-def test_an_erased_speaker_leaves_no_name_in_booking_documents(coordinator, partner, db, make_trust, make_contact,
-                                                               book, speaker_with, seeded_topics):
-    _programme(coordinator, partner, make_trust, make_contact, book, speaker_with, seeded_topics)
-    before = _list_equals_dump(coordinator, db, False)
-    slot = next(s for b in before for s in b["speakers"])
+def test_an_erased_speaker_leaves_no_name_in_booking_documents(coordinator, db, listed):
+    slot = next(s for b in listed for s in b["speakers"])
     r = coordinator.post(f"/api/v1/speakers/{slot['speaker_id']}/erase")
     assert r.status_code in (200, 204), r.get_data(as_text=True)
     after = _list_equals_dump(coordinator, db, False)
