@@ -64,9 +64,10 @@ def build(url: str, size: int) -> dict:
     with Session(engine) as session:
         info = seed(session, size)
     if url.startswith("postgresql"):
-        with engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
-            conn.commit()
+        # What autovacuum does to a table in production: statistics for the planner, and a visibility map
+        # so counts can be index-only scans rather than reads of every (wide) row.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
     engine.dispose()
     info["seed_seconds"] = round(time.perf_counter() - started, 1)
     return info
