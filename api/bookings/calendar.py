@@ -22,11 +22,11 @@ from sqlalchemy import bindparam, event, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from api.bookings.models import Booking, BookingSpeaker, booking_topics
+from api.bookings.models import Booking, BookingSpeaker, booking_attendees, booking_topics
 from api.calendar.render import Attendee, EventData, render_vevent
 from api.speakers.models import Speaker
 from api.topics.models import Topic
-from api.trusts.models import Trust
+from api.trusts.models import Contact, Trust
 
 STATUS_MAP = {
     "requested": "TENTATIVE",
@@ -188,11 +188,13 @@ def _clear_renamed(session: Session, _flush_context) -> None:
     """Clear the stored renderings that show a trust, speaker or topic whose name (or slug) just changed.
 
     VEVENTs show the trust's, speakers' and topics' names; the JSON documents
-    (``api.bookings.documents``) show speakers' names and topics' slugs.
+    (``api.bookings.documents``) show speakers' names and topics' slugs, and list attendees in name order.
     """
     renamed: dict[type, list[str]] = {}
     for obj in session.dirty:
-        if isinstance(obj, (Trust, Speaker, Topic)):
+        if isinstance(obj, Contact) and inspect(obj).attrs.name.history.has_changes():
+            renamed.setdefault(Contact, []).append(obj.id)  # documents list attendees in name order
+        elif isinstance(obj, (Trust, Speaker, Topic)):
             attrs = inspect(obj).attrs
             if attrs.name.history.has_changes() or isinstance(obj, Topic) and attrs.slug.history.has_changes():
                 renamed.setdefault(type(obj), []).append(obj.id)
@@ -206,6 +208,10 @@ def _clear_renamed(session: Session, _flush_context) -> None:
     if Speaker in renamed:
         affected.append((_bookings.c.id.in_(
             select(BookingSpeaker.booking_id).where(BookingSpeaker.speaker_id.in_(renamed[Speaker]))), cleared))
+    if Contact in renamed:
+        affected.append((_bookings.c.id.in_(
+            select(booking_attendees.c.booking_id).where(booking_attendees.c.contact_id.in_(renamed[Contact]))),
+            {"api_doc": None, "api_doc_partner": None, "updated_at": _bookings.c.updated_at}))
     if Topic in renamed:
         affected.append((_bookings.c.id.in_(
             select(booking_topics.c.booking_id).where(booking_topics.c.topic_id.in_(renamed[Topic]))), cleared))

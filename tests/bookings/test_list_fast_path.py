@@ -171,7 +171,16 @@ def listed(coordinator, partner, db, make_trust, make_contact, book, speaker_wit
     return _list_equals_dump(coordinator, db, False)
 
 
-def test_renames_and_new_slugs_show_at_once_in_lists_and_gets(coordinator, partner, db, listed):
+def test_renames_new_slugs_and_renamed_attendees_show_at_once_in_lists_and_gets(coordinator, partner, db, listed):
+    # Attendees are listed in name order (Chair A, Chair B): renaming one reorders them.
+    both = [b for b in listed if len(b["attendee_ids"]) == 2]
+    first = both[0]["attendee_ids"][0]
+    r = coordinator.patch(f"/api/v1/contacts/{first}", json={"name": "Chair Z"},
+                          headers={"If-Match": coordinator.get(f"/api/v1/contacts/{first}").headers["ETag"]})
+    assert r.status_code == 200, r.json
+    reordered = {b["id"]: b["attendee_ids"] for b in _list_equals_dump(coordinator, db, False)}
+    assert all(reordered[b["id"]] == b["attendee_ids"][::-1] for b in both)
+
     slot = next(s for b in listed for s in b["speakers"])
     speaker = coordinator.get(f"/api/v1/speakers/{slot['speaker_id']}")
     r = coordinator.patch(f"/api/v1/speakers/{slot['speaker_id']}", json={"name": "Dr Renamed"},
