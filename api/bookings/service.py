@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.auth import Principal
@@ -16,12 +16,13 @@ from api.bookings import documents
 from api.bookings.documents import PARTNER_HIDDEN
 from api.bookings.events import booking_changed, snapshot
 from api.bookings.models import Booking, BookingSpeaker
-from api.db import utcnow
+from api.calendar import state as data_state
+from api.db import store_during_read, utcnow
 from api.errors import Conflict, Forbidden, NotFound, SchedulingConflict, ValidationFailed
 from api.speakers.models import Speaker
 from api.topics.service import resolve_slugs
 from api.trusts.models import Contact, Trust
-from api.web import Redacted, apply_sort, split_csv
+from api.web import Redacted, apply_sort, etag_of, split_csv
 
 DEFAULT_LENGTH = timedelta(minutes=180)
 PARTNER_UNSETTABLE = ("notes", "attendee_ids")
@@ -349,8 +350,6 @@ _COUNT_CACHE: dict = {"version": None, "counts": {}}
 
 
 def _cached_count(session: Session, version, key, statement) -> int:
-    from sqlalchemy import func
-
     cache = _COUNT_CACHE
     if version is None or cache["version"] != version:
         cache["version"], cache["counts"] = version, {}
@@ -372,14 +371,8 @@ def _docs(session: Session, rows, partner: bool) -> tuple[list[str], bool]:
     if not missing:
         return [row.doc for row in rows], False
     rendered = documents.render_missing(session, missing)
-    stored = True
-    try:
-        documents.store(session, [(i, *texts) for i, texts in rendered.items()], only_if_missing=True)
-    except OperationalError:
-        # SQLite refuses at once to turn this read into a write if another connection committed since
-        # it began: serve the texts anyway; a later read stores them.
-        session.rollback()
-        stored = False
+    stored = store_during_read(session, lambda: documents.store(
+        session, [(i, *texts) for i, texts in rendered.items()], only_if_missing=True))
     return [row.doc if row.doc is not None else rendered[row.id][1 if partner else 0] for row in rows], stored
 
 
@@ -392,10 +385,6 @@ _PAGE_STATEMENTS: dict = {}
 
 def _page_statement(principal: Principal, args: dict) -> tuple[Select, tuple]:
     """The page's statement for this scope and these arguments, built once (limit and offset are binds)."""
-    from sqlalchemy import bindparam
-
-    from api.calendar import state as data_state
-
     key = (principal.partner_id if principal.is_partner else None,
            tuple(sorted((k, repr(v)) for k, v in args.items())))
     stmt = _PAGE_STATEMENTS.get(key)
@@ -411,8 +400,6 @@ def _page_statement(principal: Principal, args: dict) -> tuple[Select, tuple]:
 def list_page(session: Session, principal: Principal, args: dict, pagination_parameters) -> tuple[str, bool]:
     """One page of ``list_bookings`` as a JSON array joined from the stored documents (see ``documents``),
     and whether documents were stored on the way (see ``_docs``)."""
-    from api.calendar import state as data_state
-
     pp = pagination_parameters
     page_stmt, key = _page_statement(principal, args)
     # Core execution on the session's connection: plain rows are all this needs (no ORM result machinery).
@@ -430,8 +417,6 @@ def list_page(session: Session, principal: Principal, args: dict, pagination_par
 
 @lru_cache(maxsize=2)
 def _get_statement(partner: bool):
-    from sqlalchemy import bindparam
-
     doc = (Booking.api_doc_partner if partner else Booking.api_doc).label("doc")
     return select(Booking.id, Booking.partner_id, Booking.version, doc).where(Booking.id == bindparam("booking_id"))
 
@@ -456,8 +441,6 @@ def get_booking_doc(session: Session, principal: Principal, booking_id: str,
     ``stored``: the document had to be rendered and was stored (see ``_docs``). Another partner's
     booking is not found (404).
     """
-    from api.web import etag_of
-
     partner = principal.is_partner
     row = session.connection().execute(_get_statement(partner), {"booking_id": booking_id}).first()
     if row is None or partner and row.partner_id != principal.partner_id:

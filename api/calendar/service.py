@@ -28,7 +28,6 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, or_, select, type_coerce
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.types import NullType
 
@@ -45,7 +44,7 @@ from api.bookings.models import Booking, BookingSpeaker
 from api.calendar import render
 from api.calendar import state as data_state
 from api.calendar.models import DataState, Feed
-from api.db import utcnow
+from api.db import store_during_read, utcnow
 from api.errors import NotFound, ValidationFailed
 from api.speakers.models import Speaker
 from api.trusts.models import Trust
@@ -307,13 +306,7 @@ def build_feed(session: Session, view: FeedView, now: datetime,
     if missing:
         rendered = _render_missing(session, missing, config)
         texts = [rendered[row[0]] if row[1] is None else row[1] for row in rows]
-        try:
-            store_vevents(session, list(rendered.items()), only_if_missing=True)
-        except OperationalError:
-            # A cache fill during a read, best effort: SQLite (WAL) refuses at once to turn this read
-            # into a write if another connection committed since it began. Serve the feed anyway;
-            # a later request renders and stores them.
-            session.rollback()
+        store_during_read(session, lambda: store_vevents(session, list(rendered.items()), only_if_missing=True))
     return render.feed(texts, spans, name=view.name, timezone=view.timezone), len(missing)
 
 
