@@ -18,7 +18,7 @@ from api.db import autocommit_reads, make_engine
 from api.errors import ProblemError, internal_error, problem_response, render_http_exception, render_problem
 from api.extensions import Session, api
 from api.logsafe import redact_path
-from api.web import PUBLIC, SAFE_METHODS
+from api.web import PUBLIC, SAFE_METHODS, buffer_chunked_body, require_json_body
 
 log = logging.getLogger("boardroom")
 
@@ -116,6 +116,10 @@ def _view_access(app: Flask) -> tuple[str, ...] | None:
 
 def _register_request_hooks(app: Flask) -> None:
     @app.before_request
+    def _bound_body():
+        buffer_chunked_body(request.environ, app.config["MAX_CONTENT_LENGTH"])
+
+    @app.before_request
     def _authenticate_and_claim():
         g.idempotency = g.idempotent_work = None
         if request.routing_exception is not None or request.method == "OPTIONS":
@@ -131,6 +135,8 @@ def _register_request_hooks(app: Flask) -> None:
         else:
             g.principal = authenticate(Session(), request.headers.get("Authorization"))
             authorise(g.principal, roles)
+        if request.path.startswith("/api/v1/"):
+            require_json_body()
         if request.method not in SAFE_METHODS:
             _begin_write()
         if g.principal is not None and request.method == "POST" and "Idempotency-Key" in request.headers:

@@ -32,6 +32,12 @@ class ProblemError(Exception):
         self.extra = extra
 
 
+class MalformedBody(ProblemError):
+    """A body that cannot be read as the JSON the API takes (400)."""
+
+    status, slug, title = 400, "malformed-request", "Malformed request"
+
+
 class Unauthorized(ProblemError):
     status, slug, title = 401, "unauthorized", "Authentication required"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo, available_timezones
 
 import marshmallow as ma
@@ -20,12 +20,21 @@ class Schema(ma.Schema):
         ordered = True
 
 
+# Times and dates a client may send: years 1900 to 9998. The SPEC rejects anything outside 1900-9999;
+# the last year is refused too, so that arithmetic on an accepted time (a booking's default end, the day
+# after a `to` date, a feed's window) can never overflow Python's datetime.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+_OUT_OF_RANGE = f"Must lie between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()} (UTC)."
+
+
 class Timestamp(ma.fields.AwareDateTime):
     """An RFC 3339 time: an offset is required on input; output is always UTC with ``Z``."""
 
     default_error_messages = {
         "invalid": "Not a valid RFC 3339 time.",
         "invalid_awareness": "A time needs an offset or Z, e.g. 2026-03-05T10:00:00+00:00.",
+        "out_of_range": _OUT_OF_RANGE,
     }
 
     def __init__(self, **kwargs):
@@ -40,9 +49,25 @@ class Timestamp(ma.fields.AwareDateTime):
 
     def _deserialize(self, value, attr, data, **kwargs):
         result = super()._deserialize(value, attr, data, **kwargs)
-        if not 1 <= result.year <= 9998:
-            raise self.make_error("invalid")
-        return result.astimezone(timezone.utc)
+        try:
+            result = result.astimezone(timezone.utc)  # 0001-01-01T00:00+01:00 has no UTC equivalent
+        except OverflowError:
+            raise self.make_error("out_of_range") from None
+        if not FIRST_DAY <= result.date() <= LAST_DAY:
+            raise self.make_error("out_of_range")
+        return result
+
+
+class Day(ma.fields.Date):
+    """A calendar date, ``YYYY-MM-DD``, in the years a Timestamp accepts."""
+
+    default_error_messages = {"out_of_range": _OUT_OF_RANGE.replace(" (UTC)", "")}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if not FIRST_DAY <= result <= LAST_DAY:
+            raise self.make_error("out_of_range")
+        return result
 
 
 def to_utc_text(value: datetime) -> str:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, delete, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from api import jsonbody
 from api.db import Base, Id, UTCDateTime, utcnow
 from api.errors import Conflict, ValidationFailed
 
@@ -53,8 +54,8 @@ class Claim:
 def fingerprint(body: bytes) -> str:
     """Compare bodies as parsed JSON: key order and whitespace do not matter."""
     try:
-        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":"))
-    except ValueError:
+        canonical = json.dumps(jsonbody.parse(body or b"null"), sort_keys=True, separators=(",", ":"))
+    except ValueError:  # not JSON the API takes (the request will be refused): compare the bytes
         canonical = "raw:" + hashlib.sha256(body).hexdigest()
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -89,6 +89,8 @@ _EXAMPLES = {
     422: {"type": "https://boardroom.example/problems/validation-error", "title": "The request is not valid",
           "status": 422, "detail": "ods_code: Must be 3 to 5 letters or digits.",
           "errors": {"ods_code": ["Must be 3 to 5 letters or digits."]}},
+    415: {"type": "https://boardroom.example/problems/unsupported-media-type", "title": "Unsupported Media Type",
+          "status": 415, "detail": "Send the body as application/json."},
     428: {"type": "https://boardroom.example/problems/precondition-required", "title": "If-Match header required",
           "status": 428, "detail": "Send If-Match with the ETag from your last GET (or * for any version)."},
     503: {"type": "https://boardroom.example/problems/not-ready", "title": "Service Unavailable", "status": 503,
@@ -196,7 +198,7 @@ class OperationConventions(BasePlugin):
                 if 409 not in responses and "409" not in responses:
                     responses[409] = "Problem409"
             if "requestBody" in operation:
-                for code in (400, 413):
+                for code in (400, 413, 415):
                     if code not in responses and str(code) not in responses:
                         responses[code] = f"Problem{code}"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from typing import Any, Callable, Iterable
 from urllib.parse import urlencode
@@ -12,10 +13,14 @@ import marshmallow as ma
 from flask import Response, request
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
-from webargs.flaskparser import FlaskParser
+from webargs import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
-from api.errors import PreconditionFailed, PreconditionRequired, ValidationFailed
+from api import jsonbody
+from api.errors import MalformedBody, PreconditionFailed, PreconditionRequired, ValidationFailed
+from api.fields import Timestamp
 
 PUBLIC = "public"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -29,6 +34,7 @@ _STATUS_DESCRIPTIONS = {
          "or an Idempotency-Key whose first request is still running).",
     412: "If-Match does not match the current ETag: fetch the resource again and retry.",
     413: "Body larger than 1 MiB.",
+    415: "The body is not JSON: send it with `Content-Type: application/json`.",
     422: "Validation failed; `errors` maps each field to its messages.",
     428: "If-Match is required for this method.",
     503: "Not ready: the database does not answer or is not at the newest migration.",
@@ -54,7 +60,7 @@ class SchemaReusingParser(FlaskParser):
 class StrictQueryParser(SchemaReusingParser):
     """Query strings are checked like bodies: an unknown parameter is a 422, so a typo such as
     ``?regoin=london`` is not silently ignored. ``page``/``page_size`` belong to pagination, which
-    reads them with its own parser."""
+    reads them with its own parser. Bodies are parsed by ``api.jsonbody`` (bounded depth, clean text)."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE,
                                    "querystring": ma.RAISE}
@@ -62,10 +68,52 @@ class StrictQueryParser(SchemaReusingParser):
     def load_querystring(self, req, schema):
         args = MultiDict([(k, v) for k, v in req.args.items(multi=True)
                           if k not in _PAGINATION_ARGS or k in schema.fields])
+        unclean = sorted({k for k, v in args.items(multi=True) if not jsonbody.is_clean(v)})
+        if unclean:
+            raise ValidationFailed({k: [jsonbody.BAD_TEXT] for k in unclean})
         return self._makeproxy(args, schema)
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return missing
+        body = req.get_data(cache=True)
+        if not body:
+            return missing
+        try:
+            return jsonbody.parse(body)
+        except jsonbody.TooDeep as exc:
+            raise MalformedBody(str(exc)) from None
+        except jsonbody.BadText as exc:
+            raise ValidationFailed({path: [jsonbody.BAD_TEXT] for path in exc.paths}) from None
 
 
 _PAGINATION_ARGS = frozenset({"page", "page_size"})
+MAX_PAGE = 1_000_000  # page x page_size must stay a number the database can take as an OFFSET
+
+
+class PaginationParser(SchemaReusingParser):
+    """Reads ``page``/``page_size`` with flask-smorest's schema, bounded by ``MAX_PAGE`` (see bounded_pages)."""
+
+    def _get_schema(self, argmap, req):
+        return super()._get_schema(bounded_pages(argmap), req)
+
+
+_BOUNDED_PAGES: dict[type, type] = {}
+
+
+def bounded_pages(schema_class: type) -> type:
+    """flask-smorest's pagination schema with a largest ``page`` (a bigger one is 422, not a database error).
+
+    Used to parse and to document, so the OpenAPI document states the same bound."""
+    if schema_class in _BOUNDED_PAGES.values():
+        return schema_class
+    bounded = _BOUNDED_PAGES.get(schema_class)
+    if bounded is None:
+        default = schema_class._declared_fields["page"].load_default
+        bounded = type(schema_class.__name__, (schema_class,), {
+            "page": ma.fields.Integer(load_default=default, validate=ma.validate.Range(min=1, max=MAX_PAGE))})
+        _BOUNDED_PAGES[schema_class] = bounded
+    return bounded
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -73,7 +121,7 @@ class Blueprint(flask_smorest.Blueprint):
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 100}
     ARGUMENTS_PARSER = StrictQueryParser()
-    PAGINATION_ARGUMENTS_PARSER = SchemaReusingParser()
+    PAGINATION_ARGUMENTS_PARSER = PaginationParser()
 
     def access(self, *roles: str) -> Callable:
         """Declare who may call a view (deny by default: a view without this is refused).
@@ -127,6 +175,14 @@ class Blueprint(flask_smorest.Blueprint):
             headers["Link"] = link
         return result, headers
 
+    def _prepare_pagination_doc(self, doc, doc_info, *, spec, **kwargs):
+        doc = super()._prepare_pagination_doc(doc, doc_info, spec=spec, **kwargs)
+        for parameter in doc.get("parameters", []):
+            if isinstance(parameter, dict) and parameter.get("in") == "query" and isinstance(parameter.get("schema"), type):
+                if "page" in parameter["schema"]._declared_fields:
+                    parameter["schema"] = bounded_pages(parameter["schema"])
+        return doc
+
     def _document_pagination_metadata(self, spec, resp_doc):
         super()._document_pagination_metadata(spec, resp_doc)
         resp_doc["headers"]["Link"] = "LINK"
@@ -171,7 +227,7 @@ def paginate(session: Session, stmt: Select, pagination_parameters, *, count_stm
 class ListArgs(ma.Schema):
     """Query arguments every list takes."""
 
-    updated_since = ma.fields.AwareDateTime(
+    updated_since = Timestamp(
         metadata={"description": "Only objects changed at or after this time (RFC 3339 with offset). "
                                  "Archived and cancelled objects are included, so partner systems can sync."}
     )
@@ -323,3 +379,36 @@ class Redacted:
         if name in self._hidden:
             raise AttributeError(name)
         return getattr(self._obj, name)
+
+
+# --- request bodies -----------------------------------------------------------------------------
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def buffer_chunked_body(environ: dict, limit: int) -> None:
+    """Read a body sent without ``Content-Length`` (chunked) up front, so its size is known: over ``limit``
+    it is refused whole (413) rather than cut at the limit and parsed; within it, it is served as if it
+    had been sent with its length."""
+    if environ.get("CONTENT_LENGTH") or "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return
+    stream = environ["wsgi.input"]
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = stream.read(min(64 * 1024, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise RequestEntityTooLarge()
+    environ["wsgi.input"] = io.BytesIO(b"".join(chunks))
+    environ["CONTENT_LENGTH"] = str(size)
+
+
+def require_json_body() -> None:
+    """On the API a body must be JSON (415 otherwise); a request without a body needs no Content-Type."""
+    if request.method not in BODY_METHODS or not request.content_length:
+        return
+    if not is_json_request(request):
+        raise UnsupportedMediaType("Send the body as application/json.")

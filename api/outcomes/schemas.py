@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from api.fields import IdString, PartialMixin, Schema, SlugList, Text, Timestamp
+from api.fields import Day, IdString, PartialMixin, Schema, SlugList, Text, Timestamp
 from api.web import ListArgs
 
 
@@ -14,7 +14,7 @@ class OutcomeStepSchema(Schema):
     id = IdString(metadata={"description": "An existing step of this outcome to keep; omit for a new step."})
     description = Text(2000, required=True, metadata={"example": "Agree a digital strategy refresh at the March board."})
     owner = Text(200, metadata={"example": "Chief Executive"})
-    due_on = ma.fields.Date(allow_none=True, metadata={"example": "2026-03-31"})
+    due_on = Day(allow_none=True, metadata={"example": "2026-03-31"})
     done = ma.fields.Boolean(load_default=False)
     done_at = Timestamp(dump_only=True, allow_none=True)
 
@@ -26,7 +26,7 @@ class NextStepSchema(Schema):
     trust_id = ma.fields.String(dump_only=True, metadata={"format": "uuid"})
     description = Text(2000, required=True, metadata={"example": "Agree a digital strategy refresh at the March board."})
     owner = Text(200, metadata={"example": "Chief Executive"})
-    due_on = ma.fields.Date(allow_none=True, metadata={"example": "2026-03-31"})
+    due_on = Day(allow_none=True, metadata={"example": "2026-03-31"})
     done = ma.fields.Boolean(metadata={"description": "Setting it true records `done_at`; false clears it."})
     done_at = Timestamp(dump_only=True, allow_none=True)
     created_at = Timestamp(dump_only=True)
@@ -63,5 +63,5 @@ class OutcomeSchema(Schema):
 
 class NextStepListArgs(ListArgs):
     done = ma.fields.Boolean()
-    due_before = ma.fields.Date(metadata={"description": "Only steps due before this date (YYYY-MM-DD)."})
+    due_before = Day(metadata={"description": "Only steps due before this date (YYYY-MM-DD)."})
     trust_id = IdString()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from api.fields import Schema
+from api.fields import Day, Schema
 
 
 class ReportArgs(Schema):
-    start = ma.fields.Date(data_key="from", metadata={"description": "First day (Europe/London), inclusive."})
-    end = ma.fields.Date(data_key="to", metadata={"description": "Last day (Europe/London), inclusive."})
+    start = Day(data_key="from", metadata={"description": "First day (Europe/London), inclusive."})
+    end = Day(data_key="to", metadata={"description": "Last day (Europe/London), inclusive."})
 
     @ma.validates_schema
     def _order(self, data, **_kwargs):
@@ -48,8 +48,8 @@ class SpeakerSessionsSchema(Schema):
 
 
 class ProgrammeReportSchema(Schema):
-    start = ma.fields.Date(data_key="from", attribute="from", allow_none=True)
-    end = ma.fields.Date(data_key="to", attribute="to", allow_none=True)
+    start = Day(data_key="from", attribute="from", allow_none=True)
+    end = Day(data_key="to", attribute="to", allow_none=True)
     bookings_by_status = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(),
                                         metadata={"description": "Bookings starting in the period, by status."})
     trusts_engaged = ma.fields.Integer()
