@@ -18,15 +18,26 @@ def wants_csv() -> bool:
     return best == CSV_MEDIA_TYPE and request.accept_mimetypes[CSV_MEDIA_TYPE] > request.accept_mimetypes["application/json"]
 
 
-def cell(value: Any) -> str:
-    """One CSV cell: empty for null, true/false for booleans, JSON for lists and objects."""
+# A text cell starting with one of these is read as a formula by spreadsheets (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> str | int | float:
+    """One CSV cell: empty for null, true/false for booleans, JSON for lists and objects, numbers as numbers.
+
+    Text that a spreadsheet would run as a formula (``=HYPERLINK(...)``, ``+cmd|...``, ``@SUM(...)``) gets a
+    leading ``'``, so it shows as the text it is; a number (``-1.5``) is not text and stays as it is."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return value
     if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return str(value)
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    else:
+        text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def render(rows: Iterable[dict], columns: list[str] | None = None) -> str:
