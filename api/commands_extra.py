@@ -19,7 +19,7 @@ def register(app: Flask) -> None:
         """Import trusts from the NHS ODS trust extract (etr.csv) or a CSV with a header.
 
         Upserts by ODS code. Each bad row is reported as `line N: reason` (physical lines from 1; a
-        header is line 1) and skipped; the good rows are kept.
+        header is line 1) and skipped; the good rows are kept. Exits with status 1 when any row was rejected.
         """
         from api.importer import decode, import_trusts
 
@@ -38,6 +38,8 @@ def register(app: Flask) -> None:
         for line in summary.rejected:
             click.echo(line)
         click.echo(summary.text())
+        if summary.rejected:
+            sys.exit(1)  # the good rows are committed; a script or cron job still learns that some were not
 
     privacy_group = AppGroup("privacy", help="Personal data: retention.")
 

@@ -29,7 +29,7 @@ def test_ods_extract(app, db, tmp_path):
     from api.trusts.models import Trust
 
     result = run(app, tmp_path, ODS, "etr.csv")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # rows were rejected: the good ones are kept all the same
     lines = result.stdout.splitlines()
     assert "line 3: national grouping Y54 does not map to a region" in lines[0]
     assert lines[1] == "line 4: organisation closed on 2020-03-31"
@@ -41,6 +41,7 @@ def test_ods_extract(app, db, tmp_path):
     assert trusts["RR8"].region == "north_east_and_yorkshire" and trusts["RR8"].trust_type == "other"
     assert trusts["RJ1"].name == "Guy's and St Thomas' NHS Foundation Trust" and trusts["RJ1"].region == "london"
     again = run(app, tmp_path, ODS, "etr.csv")
+    assert again.exit_code == 1
     assert again.stdout.splitlines()[-1].startswith("0 created, 0 updated, 2 unchanged, 4 rejected")
 
 
@@ -56,7 +57,7 @@ def test_header_csv_upserts_and_reports_physical_lines(app, db, tmp_path, create
                "Bad Zone,RA4,london,acute,,,Mars/Olympus\n"
                "Too,Many,Fields,acute,,,,,\n")
     result = run(app, tmp_path, content)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     out = result.stdout.splitlines()
     assert out[0].startswith("line 3: region:")
     assert out[1] == "line 6: ODS code RA3 already given on line 5"
@@ -111,3 +112,19 @@ def test_contacts_csv(coordinator, viewer, create_trust):
 def test_import_function_reports_unreadable_file(db):
     summary = import_trusts(db(), "")
     assert (summary.created, summary.rejected) == (0, [])
+
+
+def test_exit_status_is_1_when_any_row_is_rejected_0_when_none(app, db, tmp_path):
+    from api.trusts.models import Trust
+
+    header = "name,ods_code,region\n"
+    every_row_bad = run(app, tmp_path, header + "A,R!1,london\nB,RA1,mars\n")
+    assert every_row_bad.exit_code == 1
+    lines = every_row_bad.stdout.splitlines()
+    assert lines[0].startswith("line 2: ods_code:") and lines[1].startswith("line 3: region:")
+    assert lines[-1].startswith("0 created, 0 updated, 0 unchanged, 2 rejected")
+    one_bad = run(app, tmp_path, header + "Good Trust,RA2,london\nB,RA1,mars\n")
+    assert one_bad.exit_code == 1 and "line 3: region" in one_bad.stdout
+    assert db().scalar(select(Trust.name).where(Trust.ods_code == "RA2")) == "Good Trust"  # kept
+    all_good = run(app, tmp_path, header + "Other Trust,RA5,london\n")
+    assert all_good.exit_code == 0, all_good.output

@@ -68,3 +68,41 @@ def test_seeded_bookings_follow_the_rules(db, coordinator):
     # And the API serves them.
     r = coordinator.get("/api/v1/bookings?status=delivered&page_size=5")
     assert r.status_code == 200 and len(r.json) == 5
+
+
+def test_seed_demo_twice_adds_nothing_the_second_time(app, db, fresh_url):
+    """`flask --app wsgi seed-demo` run twice on one database: the second run duplicates nothing."""
+    import subprocess
+    import sys
+
+    from sqlalchemy import create_engine, func
+
+    from api.accounts.models import Partner
+    from api.bookings.models import Booking
+    from api.outcomes.models import Outcome
+    from api.speakers.models import Speaker
+    from api.topics.models import Topic
+    from api.trusts.models import Contact, Interaction, Trust
+    from tests.conftest import ROOT, migrate
+
+    migrate(fresh_url)
+    env = {**__import__("os").environ, "DATABASE_URL": fresh_url, "BOARDROOM_ENV": "testing"}
+    engine = create_engine(fresh_url)
+
+    def counts() -> dict:
+        with engine.connect() as conn:
+            return {model.__name__: conn.scalar(select(func.count()).select_from(model))
+                    for model in (Trust, Contact, Speaker, Booking, Outcome, Interaction, Topic, Partner)}
+
+    try:
+        for _ in range(2):
+            run = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "seed-demo"], cwd=ROOT, env=env,
+                                 capture_output=True, text=True, timeout=300)
+            assert run.returncode == 0, run.stderr
+            if _ == 0:
+                first = counts()
+                assert first["Speaker"] == 10 and first["Trust"] >= 30 and first["Booking"] >= 60
+        assert counts() == first
+        assert run.stdout.strip().splitlines()[-1] == "seeded 0 trusts, 0 contacts, 0 speakers, 0 bookings"
+    finally:
+        engine.dispose()
