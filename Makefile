@@ -8,7 +8,7 @@ WORKERS ?= 2
 STAMP := $(VENV)/.installed
 JS_STAMP := tests/js/node_modules/.installed
 
-.PHONY: run test venv install js migrate seed token openapi bench clean wrk
+.PHONY: run test venv install js migrate seed token openapi bench fuzz clean wrk
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ openapi: $(STAMP)
 
 bench: $(STAMP) wrk
 	$(BIN)/python bench/run.py
+
+# schemathesis with every check and phase against a live server, as a coordinator and as a partner
+fuzz: $(STAMP)
+	$(BIN)/python fuzz/run.py $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) tests/js/node_modules

@@ -53,6 +53,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_error_handler(Exception, _handle_unexpected)
 
     _register_blueprints(app)
+    from api.openapi import add_links
+    add_links(api.spec)
     _register_request_hooks(app)
 
     from api.cli import register_commands

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -13,11 +14,39 @@ _TIMEZONES = frozenset(available_timezones())
 
 
 class Schema(ma.Schema):
-    """Base schema: unknown fields are an error (422), field order is kept."""
+    """Base schema: unknown fields are an error (422), field order is kept, and JSON types are taken as the
+    document states them: a boolean is ``true`` or ``false`` (not ``0`` or ``"yes"``), a number is a JSON
+    number (not ``"5"`` or ``true``). Query strings are text; their parser turns ``true``/``false`` and
+    integers into JSON values first (``api.web.StrictQueryParser``)."""
 
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+    @ma.pre_load
+    def _json_types(self, data, **_kwargs):
+        if not isinstance(data, Mapping):
+            return data
+        wrong = {}
+        for name, field in self.load_fields.items():
+            key = field.data_key or name
+            if key not in data or data[key] is None:
+                continue
+            message = json_type_error(field, data[key])
+            if message:
+                wrong[key] = [message]
+        if wrong:
+            raise ma.ValidationError(wrong)
+        return data
+
+
+def json_type_error(field: ma.fields.Field, value) -> str | None:
+    """Why ``value`` is not the JSON type ``field`` takes (marshmallow alone would coerce it), or None."""
+    if isinstance(field, ma.fields.Boolean) and not isinstance(value, bool):
+        return "Not a valid boolean: use true or false."
+    if isinstance(field, ma.fields.Number) and (isinstance(value, (bool, str)) or not isinstance(value, (int, float))):
+        return "Not a valid number."
+    return None
 
 
 # Times and dates a client may send: years 1900 to 9998. The SPEC rejects anything outside 1900-9999;

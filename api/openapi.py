@@ -177,11 +177,13 @@ class OperationConventions(BasePlugin):
     def init_spec(self, spec) -> None:
         self.spec = spec
         self.seen: set[str] = set()
+        self.operations: list[tuple[str, str, dict]] = []
 
     def operation_helper(self, path=None, operations=None, **kwargs) -> None:
         for method, operation in (operations or {}).items():
             if not isinstance(operation, dict) or method == "parameters":
                 continue
+            self.operations.append((path, method, operation))
             roles = operation.pop("x-roles", None)
             if roles:
                 line = _ROLE_TEXT.get(roles[0]) if roles == ["public"] else "Roles: " + ", ".join(roles) + "."
@@ -216,3 +218,56 @@ def operation_id(summary: str) -> str:
     text = re.sub(r"\(.*?\)", "", text).replace("'s", "")
     words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in {"a", "an", "the"}]
     return "_".join(words)
+
+
+# --- links --------------------------------------------------------------------------------------------
+
+def add_links(spec) -> None:
+    """OpenAPI ``links`` from each 201 that creates an object to the operations on it, once every path is known.
+
+    A created ``Trust`` (``NewFeed``, ``NewToken``...: the ``New`` says a secret is shown once) feeds its
+    ``id`` to every operation with a ``{trust_id}`` path parameter; other path parameters the two paths
+    share are passed on from the request; a change to the created object itself (``PATCH``/``DELETE
+    /trusts/{trust_id}``) gets the 201's ``ETag`` as ``If-Match``;
+    and a parameter named after one of the created object's fields (a feed's ``{token}``) gets that
+    field, on paths of the same collection. Generated clients and stateful testers (schemathesis) follow
+    them from one call to the next."""
+    plugin = next(p for p in spec.plugins if isinstance(p, OperationConventions))
+    for source_path, method, operation in plugin.operations:
+        created = (operation.get("responses") or {}).get("201")
+        if method != "post" or not isinstance(created, dict):
+            continue
+        schema_ref = (created.get("content", {}).get("application/json", {}).get("schema") or {}).get("$ref", "")
+        name = schema_ref.rsplit("/", 1)[-1]
+        if not name:
+            continue
+        resource = _snake(name.removeprefix("New"))
+        fields = set((spec.components.schemas.get(name) or {}).get("properties", {}))
+        links = {}
+        for target_path, target_method, target in plugin.operations:
+            parameters = _path_parameters(target_path)
+            collection = target_path.removeprefix("/api/v1").startswith(f"/{resource}s/")
+            values = {}
+            for parameter in parameters:
+                if parameter == f"{resource}_id" and "id" in fields:
+                    values[f"path.{parameter}"] = "$response.body#/id"
+                elif parameter in _path_parameters(source_path):
+                    values[f"path.{parameter}"] = f"$request.path.{parameter}"
+                elif collection and parameter in fields:
+                    values[f"path.{parameter}"] = f"$response.body#/{parameter}"
+            if not any(v.startswith("$response") for v in values.values()) or "operationId" not in target:
+                continue
+            if target_path.endswith(f"{{{resource}_id}}") and any(
+                    p.get("name") == "If-Match" for p in target.get("parameters", []) if isinstance(p, dict)):
+                values["header.If-Match"] = "$response.header.ETag"
+            links[target["operationId"]] = {"operationId": target["operationId"], "parameters": values}
+        if links:
+            created["links"] = dict(sorted(links.items()))
+
+
+def _path_parameters(path: str) -> list[str]:
+    return re.findall(r"\{(\w+)\}", path)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 from typing import Any, Callable, Iterable
 from urllib.parse import urlencode
 
@@ -20,7 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from api import jsonbody
 from api.errors import MalformedBody, PreconditionFailed, PreconditionRequired, ValidationFailed
-from api.fields import Timestamp
+from api.fields import Schema, Timestamp
 
 PUBLIC = "public"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -66,12 +67,19 @@ class StrictQueryParser(SchemaReusingParser):
                                    "querystring": ma.RAISE}
 
     def load_querystring(self, req, schema):
-        args = MultiDict([(k, v) for k, v in req.args.items(multi=True)
-                          if k not in _PAGINATION_ARGS or k in schema.fields])
-        unclean = sorted({k for k, v in args.items(multi=True) if not jsonbody.is_clean(v)})
-        if unclean:
-            raise ValidationFailed({k: [jsonbody.BAD_TEXT] for k in unclean})
-        return self._makeproxy(args, schema)
+        args = checked_query(MultiDict([(k, v) for k, v in req.args.items(multi=True)
+                                        if k not in _PAGINATION_ARGS or k in schema.fields]))
+        fields = {field.data_key or name: field for name, field in schema.load_fields.items()}
+        return self._makeproxy(MultiDict([(k, query_value(fields.get(k), v)) for k, v in args.items()]), schema)
+
+    def load_json(self, req, schema):
+        data = super().load_json(req, schema)
+        required = not schema.partial and any(field.required for field in schema.load_fields.values())
+        if data is missing and not required:
+            # Nothing to say which fields are missing, yet a change needs a body (a POST with no body
+            # schema is not parsed at all, so it is fine without one).
+            raise ValidationFailed({"_schema": ["Send a JSON object as the body."]})
+        return data
 
     def _raw_load_json(self, req):
         if not is_json_request(req):
@@ -87,6 +95,27 @@ class StrictQueryParser(SchemaReusingParser):
             raise ValidationFailed({path: [jsonbody.BAD_TEXT] for path in exc.paths}) from None
 
 
+def checked_query(args: MultiDict) -> MultiDict:
+    """Each parameter once (several values are comma-separated), and text a database can store."""
+    repeated = sorted({k for k in args if len(args.getlist(k)) > 1})
+    if repeated:
+        raise ValidationFailed({k: ["Give this parameter once; separate several values with commas."]
+                                for k in repeated})
+    unclean = sorted({k for k, v in args.items() if not jsonbody.is_clean(v)})
+    if unclean:
+        raise ValidationFailed({k: [jsonbody.BAD_TEXT] for k in unclean})
+    return args
+
+
+def query_value(field: ma.fields.Field | None, text: str) -> Any:
+    """A query string value as the JSON value the document's type means (``true``, ``42``), else the text."""
+    if isinstance(field, ma.fields.Boolean) and text in ("true", "false"):
+        return text == "true"
+    if isinstance(field, ma.fields.Integer) and re.fullmatch(r"-?[0-9]{1,18}", text):
+        return int(text)
+    return text
+
+
 _PAGINATION_ARGS = frozenset({"page", "page_size"})
 MAX_PAGE = 1_000_000  # page x page_size must stay a number the database can take as an OFFSET
 
@@ -96,6 +125,9 @@ class PaginationParser(SchemaReusingParser):
 
     def _get_schema(self, argmap, req):
         return super()._get_schema(bounded_pages(argmap), req)
+
+    def load_querystring(self, req, schema):
+        return self._makeproxy(checked_query(MultiDict(req.args.items(multi=True))), schema)
 
 
 _BOUNDED_PAGES: dict[type, type] = {}
@@ -224,7 +256,7 @@ def paginate(session: Session, stmt: Select, pagination_parameters, *, count_stm
 
 # --- lists -----------------------------------------------------------------------------------
 
-class ListArgs(ma.Schema):
+class ListArgs(Schema):
     """Query arguments every list takes."""
 
     updated_since = Timestamp(

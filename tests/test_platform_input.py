@@ -323,3 +323,85 @@ def test_chunked_body_over_one_mib_is_413_not_truncated(live_server):
 
     listed = httpx.get(live_server.url + "/api/v1/trusts", headers={"Authorization": f"Bearer {token}"}).json()
     assert [t["ods_code"] for t in listed] == ["RR7"]
+
+
+# --- JSON types, repeated parameters, missing bodies ------------------------------------------------------
+
+@pytest.mark.parametrize("body, field", [
+    ({"name": "Dr A", "timezone": "Europe/London", "active": 0}, "active"),
+    ({"name": "Dr A", "timezone": "Europe/London", "active": "true"}, "active"),
+    ({"name": "Dr A", "timezone": "Europe/London", "active": 1}, "active"),
+])
+def test_booleans_in_a_body_are_json_booleans(coordinator, body, field):
+    r = coordinator.post("/api/v1/speakers", json=body)
+    assert r.status_code == 422, r.get_data(as_text=True)
+    assert field in problem(r)["errors"]
+    assert coordinator.get("/api/v1/speakers").json == []
+
+
+@pytest.mark.parametrize("value", ["5", True, "five"])
+def test_numbers_in_a_body_are_json_numbers(coordinator, value):
+    r = coordinator.put(f"/api/v1/speakers/{uuid.uuid4()}/availability",
+                        json={"weekly": [{"weekday": value, "start_time": "09:00", "end_time": "17:00"}]})
+    assert r.status_code == 422, r.get_data(as_text=True)
+    assert "weekly.0.weekday" in problem(r)["errors"]
+
+
+def test_query_booleans_and_integers_are_read_from_text(coordinator, create_trust):
+    create_trust()
+    assert coordinator.get("/api/v1/trusts?include_archived=true").status_code == 200
+    assert coordinator.get("/api/v1/trusts?engaged=false").status_code == 200
+    for bad in ("1", "yes", "True"):
+        r = coordinator.get(f"/api/v1/trusts?include_archived={bad}")
+        assert r.status_code == 422 and "include_archived" in problem(r)["errors"], bad
+
+
+@pytest.mark.parametrize("query", ["page_size=1&page_size=2", "region=london&region=midlands", "page=1&page=1"])
+def test_a_parameter_given_twice_is_422(coordinator, query):
+    r = coordinator.get("/api/v1/trusts?" + query)
+    assert r.status_code == 422, r.get_data(as_text=True)
+    assert query.split("=")[0] in problem(r)["errors"]
+
+
+def test_a_change_without_a_body_is_422_before_if_match(coordinator, create_trust):
+    trust_id = create_trust().id
+    for method, url in [("PATCH", f"/api/v1/trusts/{trust_id}"), ("PUT", f"/api/v1/speakers/{uuid.uuid4()}/availability")]:
+        r = coordinator.request(method, url, headers={"If-Match": '"stale"'})
+        assert r.status_code == 422, (method, r.get_data(as_text=True))
+        assert problem(r)["errors"] == {"_schema": ["Send a JSON object as the body."]}
+
+
+def test_long_query_string_is_a_problem_not_an_html_page(live_server):
+    import httpx
+
+    token = live_server.token()
+    r = httpx.get(live_server.url + "/api/v1/trusts", params={"q": "x" * 6000},
+                  headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 422 and r.headers["Content-Type"].startswith("application/problem+json"), r.text[:200]
+
+
+# --- links -----------------------------------------------------------------------------------------------
+
+def test_created_objects_link_to_the_operations_on_them(document):
+    operation_ids = {op["operationId"] for item in document["paths"].values() for m, op in item.items()
+                     if isinstance(op, dict) and "operationId" in op}
+    created = document["paths"]["/api/v1/trusts"]["post"]["responses"]["201"]
+    assert created["links"]["get_trust"] == {"operationId": "get_trust",
+                                             "parameters": {"path.trust_id": "$response.body#/id"}}
+    assert created["links"]["update_trust"]["parameters"]["header.If-Match"] == "$response.header.ETag"
+    linked = set()
+    for item in document["paths"].values():
+        for operation in item.values():
+            for link in (operation.get("responses", {}).get("201", {}).get("links", {}) if isinstance(operation, dict)
+                         else {}).values():
+                assert link["operationId"] in operation_ids
+                linked.add(link["operationId"])
+    # every operation on a created object's {id} is reachable by a link, so stateful testing gets there
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            ids = [p for p in path.split("/") if p.startswith("{") and p.endswith("_id}")]
+            if ids and ids[-1] in ("{trust_id}", "{contact_id}", "{speaker_id}", "{booking_id}", "{webhook_id}",
+                                   "{feed_id}", "{token_id}", "{topic_id}", "{partner_id}", "{interaction_id}"):
+                assert operation["operationId"] in linked, (method, path)
