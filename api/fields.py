@@ -46,6 +46,8 @@ def json_type_error(field: ma.fields.Field, value) -> str | None:
         return "Not a valid boolean: use true or false."
     if isinstance(field, ma.fields.Number) and (isinstance(value, (bool, str)) or not isinstance(value, (int, float))):
         return "Not a valid number."
+    if isinstance(field, ma.fields.Integer) and isinstance(value, float) and not value.is_integer():
+        return "Not a valid integer."  # marshmallow would cut 2.5 down to 2
     return None
 
 

@@ -339,7 +339,7 @@ def test_booleans_in_a_body_are_json_booleans(coordinator, body, field):
     assert coordinator.get("/api/v1/speakers").json == []
 
 
-@pytest.mark.parametrize("value", ["5", True, "five"])
+@pytest.mark.parametrize("value", ["5", True, "five", 2.5, 2.5890419884777833e-42])
 def test_numbers_in_a_body_are_json_numbers(coordinator, value):
     r = coordinator.put(f"/api/v1/speakers/{uuid.uuid4()}/availability",
                         json={"weekly": [{"weekday": value, "start_time": "09:00", "end_time": "17:00"}]})

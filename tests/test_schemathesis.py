@@ -52,6 +52,22 @@ def test_api_conforms_to_its_document(case, app, st_headers):
     case.call_and_validate(app=app, headers=st_headers)
 
 
+@pytest.fixture
+def st_partner_headers(make_token, seeded_topics, create_partner):
+    partner = create_partner(name="NHS Providers", slug="nhs-providers")
+    return {"Authorization": f"Bearer {make_token('partner', partner.id, name='schemathesis partner')}"}
+
+
+# As a partner too, with fewer examples (what a partner may not do is mostly a 403 early on).
+@schema.parametrize()
+@settings(max_examples=5, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_api_conforms_to_its_document_as_a_partner(case, app, st_partner_headers):
+    key = "partner " + case.operation.label
+    EXAMPLES[key] = EXAMPLES.get(key, 0) + 1
+    case.operation.schema.app = app
+    case.call_and_validate(app=app, headers=st_partner_headers)
+
+
 def test_zz_report_example_count():
     """Not a check: prints how many examples ran (pytest -s), for the record."""
     if EXAMPLES:
