@@ -405,3 +405,27 @@ def test_created_objects_link_to_the_operations_on_them(document):
             if ids and ids[-1] in ("{trust_id}", "{contact_id}", "{speaker_id}", "{booking_id}", "{webhook_id}",
                                    "{feed_id}", "{token_id}", "{topic_id}", "{partner_id}", "{interaction_id}"):
                 assert operation["operationId"] in linked, (method, path)
+
+
+EDGE_TIMES = ["1900-01-01T00:00:00Z", "1900-01-01T00:00:00-12:00", "9998-12-31T23:59:59.999999Z",
+              "9998-12-31T10:00:00+14:00"]
+
+
+def test_every_time_and_date_filter_takes_the_edges_of_the_range(coordinator, document, create_trust):
+    """Arithmetic on an accepted time (a day after `to`, a window around `from`) never overflows."""
+    trust_id = create_trust().id
+    checked = 0
+    for path, operation in _operations(document, "get"):
+        for parameter in operation.get("parameters", []):
+            schema = parameter.get("schema", {})
+            if parameter.get("in") != "query" or schema.get("format") not in ("date-time", "date"):
+                continue
+            values = EDGE_TIMES if schema["format"] == "date-time" else ["1900-01-01", "9998-12-31"]
+            for value in values:
+                query = {parameter["name"]: value}
+                if path == "/api/v1/scheduling/slots":
+                    query = {"trust_id": trust_id, "from": "2030-01-01T00:00:00Z", "to": "2030-01-02T00:00:00Z", **query}
+                r = coordinator.get(_fill(path), query_string=query)
+                assert r.status_code < 500, (path, query, r.get_data(as_text=True)[:300])
+                checked += 1
+    assert checked >= 30
