@@ -122,21 +122,25 @@ class BookingById(MethodView):
 class BookingSpeakerSlot(MethodView):
     @blp.access("coordinator")
     @blp.doc(parameters=[{**IF_MATCH_PARAM, "required": False,
-                          "description": "Optional: the booking's ETag you read; a stale one is 412."}])
+                          "description": "The booking's ETag you read (or `*`): required when the speaker is "
+                                         "already on the booking (428 without it), optional when adding them. "
+                                         "A stale one is 412."}])
     @blp.arguments(SpeakerSlotSchema, example={"role": "guest", "starts_at": "2026-03-05T11:00:00Z",
                                                "ends_at": "2026-03-05T12:00:00Z"})
     @blp.response(200, BookingSchema)
-    @blp.errors(404, 409, 412)
+    @blp.errors(404, 409, 412, 428)
     def put(self, data, booking_id, speaker_id):
         """Put a speaker on a booking
 
         Without `starts_at`/`ends_at` the speaker joins for the whole booking; a slot must lie inside it.
-        A speaker already booked at an overlapping time, or outside their availability (unless
-        `override_availability: true`), is 409 with `conflicts`. Answers the whole booking and its new ETag.
+        Changing the role or slot of a speaker already on the booking needs `If-Match` with the booking's
+        ETag; adding a speaker does not. A speaker already booked at an overlapping time, or outside their
+        availability (unless `override_availability: true`), is 409 with `conflicts`. Answers the whole
+        booking and its new ETag.
         """
         session = Session()
         booking = service.get_booking(session, g.principal, str(booking_id))
-        if "If-Match" in request.headers:
+        if service.has_speaker(booking, str(speaker_id)) or "If-Match" in request.headers:
             require_if_match(etag_of(booking, "full"))
         return _respond(service.put_speaker(session, g.principal, booking, str(speaker_id), data))
 

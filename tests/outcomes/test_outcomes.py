@@ -71,7 +71,8 @@ def test_next_steps_replaced_keeping_ids(coordinator, seeded_topics, create_book
     assert steps[0]["description"] == "Name a digital NED by June"
     assert steps[1]["id"] not in {s["id"] for s in first["next_steps"]}
     stranger = {**BODY, "next_steps": [{"id": first["next_steps"][0]["id"], "description": "gone"}]}
-    assert "next_steps.0.id" in problem(coordinator.put(url(booking), json=stranger))["errors"]
+    assert "next_steps.0.id" in problem(coordinator.put(url(booking), json=stranger,
+                                                        headers={"If-Match": "*"}))["errors"]
 
 
 def test_if_match_on_put_is_optional_but_checked(coordinator, seeded_topics, create_booking):

@@ -55,7 +55,7 @@ def test_availability_round_trip_with_24_00(coordinator, viewer):
         {"starts_at": "2026-12-20T13:00:00Z", "ends_at": "2027-01-03T13:00:00Z", "available": False}]
     assert viewer.get(url, headers={"If-None-Match": got.headers["ETag"]}).status_code == 304
     assert viewer.put(url, json=body).status_code == 403
-    cleared = coordinator.put(url, json={"weekly": [], "exceptions": []})
+    cleared = coordinator.put(url, json={"weekly": [], "exceptions": []}, headers={"If-Match": got.headers["ETag"]})
     assert cleared.status_code == 200 and coordinator.get(url).json["weekly"] == []
 
 
