@@ -142,6 +142,19 @@ def test_per_attendee_invite_names_only_them_with_the_same_uid(coordinator, part
     assert r.headers["ETag"] != coordinator.get(url(booking.id)).headers["ETag"]
 
 
+def test_a_partner_cannot_probe_who_attends(partner, partner_org, create_booking, board, create_contact):
+    own = create_booking(board["trust"], partner_id=partner_org.id, attendees=board["contacts"],
+                         speakers=[(board["guest"], "guest")])
+    absent_id = create_contact(name="Not Invited").id
+    on_it, not_on_it = (partner.get(url(own.id) + f"?attendee={i}") for i in (board["contacts"][0].id, absent_id))
+    assert on_it.status_code == not_on_it.status_code == 422
+    assert problem(on_it)["detail"] == problem(not_on_it)["detail"]
+    assert on_it.json["errors"] == not_on_it.json["errors"]
+    speaker = partner.get(url(own.id) + f"?attendee={board['guest'].id}")  # its booking shows its speakers
+    assert speaker.status_code == 200 and list(attendees_of(speaker.data)) == [board["guest"].name]
+    assert board["guest"].id not in speaker.data.decode()
+
+
 def test_per_attendee_invite_for_someone_not_on_the_booking_is_422(coordinator, booking, create_speaker):
     stranger_id = create_speaker(name="Not Booked").id
     for value in (stranger_id, "00000000-0000-4000-8000-000000000000", "nope"):
