@@ -164,11 +164,18 @@ def validate_slug(value: str) -> None:
 
 
 class PartialMixin:
-    """For PATCH bodies: every field optional, defaults not applied."""
+    """For PATCH bodies: every field optional, and no defaults — neither applied nor declared.
+
+    A PATCH changes only what it names. A default in the document would make a generated client
+    send that field on every PATCH (openapi-python-client) or require it (openapi-typescript), and
+    so change a field nobody asked to change: the create schema's defaults are dropped here.
+    """
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("partial", True)
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.load_default = ma.missing
 
 
 class SlugList(ma.fields.List):

@@ -24,8 +24,13 @@ Errors are RFC 9457 `application/problem+json` with `type`, `title`, `status`, `
 validation `errors` (`{field: [messages]}`). Lists take `page`/`page_size` (max 100), `updated_since`
 and `sort`, and answer an `X-Pagination` header and RFC 8288 `Link` header.
 
-**Concurrency.** Item responses carry an `ETag`. `PATCH` and `DELETE` require `If-Match`
-(428 when absent, 412 when stale; `*` matches any version). `If-None-Match` on a GET answers 304.
+**Concurrency.** Every response that returns one item carries its `ETag` (declared on each such
+response). `PATCH` and `DELETE` require `If-Match` (428 when absent, 412 when stale; `*` matches any
+version), and so does a `PUT` that replaces something that already exists: an outcome, a speaker's
+availability once it has windows or exceptions, a speaker's place on a booking (the booking's ETag).
+The `PUT` that first creates it needs none. `If-None-Match` on a GET answers 304.
+`PATCH` changes exactly the fields it names: PATCH schemas declare no defaults, so send only what
+you mean to change.
 
 **Retries.** Every `POST` accepts `Idempotency-Key` (1–255 characters), kept 48 hours per token and
 path: the same key and body replay the first answer (with `Idempotent-Replayed: true`), another body
@@ -60,14 +65,23 @@ PROBLEM_SCHEMA = {
 
 CONFLICT_ITEM_SCHEMA = {
     "type": "object",
+    "description": "One thing a scheduling write would hit. To a partner, a conflict with another party's "
+                   "booking shows only its `kind` (and `speaker_id` for a speaker on the partner's own "
+                   "booking): `booking_id` is null and there are no times.",
     "properties": {
         "kind": {"type": "string", "enum": ["speaker_overlap", "trust_overlap", "outside_availability"]},
-        "booking_id": {"type": ["string", "null"]},
+        "booking_id": {"type": ["string", "null"],
+                       "description": "The other booking (overlaps; null to a partner when it is not theirs), "
+                                      "or the booking being changed (`outside_availability`)."},
         "speaker_id": {"type": ["string", "null"]},
-        "starts_at": {"type": "string", "format": "date-time"},
+        "starts_at": {"type": "string", "format": "date-time",
+                      "description": "The other booking's time (overlaps), or the requested slot "
+                                     "(`outside_availability`). Absent when `booking_id` is withheld."},
         "ends_at": {"type": "string", "format": "date-time"},
     },
-    "required": ["kind", "starts_at", "ends_at"],
+    "required": ["kind", "booking_id", "speaker_id"],
+    "example": {"kind": "trust_overlap", "booking_id": "1c9f2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                "speaker_id": None, "starts_at": "2026-03-05T09:00:00Z", "ends_at": "2026-03-05T12:00:00Z"},
 }
 
 _EXAMPLES = {
@@ -122,6 +136,8 @@ def register_components(spec) -> None:
                 "example": _EXAMPLES[code],
             }},
         })
+    spec.components.headers_lazy.pop("ETAG", None)  # flask-smorest's own, unused here: ours says what it is for
+    spec.components.header("ETAG", ETAG_HEADER)
     spec.components.header("LINK", {
         "description": "RFC 8288 links to the `first`, `prev`, `next` and `last` pages.",
         "schema": {"type": "string"},
@@ -169,10 +185,30 @@ def _describe_errors_as_problems(spec) -> None:
 
 _ROLE_TEXT = {"public": "Public: no token needed."}
 
+ETAG_HEADER = {
+    "description": "This item's current version (a strong ETag). Send it back as `If-Match` to change or "
+                   "delete the item (412 if it changed meanwhile), or as `If-None-Match` to re-read it (304).",
+    "required": True,
+    "schema": {"type": "string", "example": '"3f1c9a0b27d4e8f6a1b2c3d4"'},
+}
+# JSON answers of one object that is not a versioned item: no ETag.
+NOT_ITEMS = frozenset({"Health", "Ready", "CheckResult", "ProgrammeReport", "ContactExport", "SpeakerExport",
+                       "Delivery"})
+
+
+def _returns_item(response) -> bool:
+    if not isinstance(response, dict):
+        return False
+    schema = response.get("content", {}).get("application/json", {}).get("schema")
+    ref = schema.get("$ref") if isinstance(schema, dict) else None
+    return bool(ref) and ref.rsplit("/", 1)[-1] not in NOT_ITEMS
+
 
 class OperationConventions(BasePlugin):
     """Fill in what every operation shares: a stable ``operationId`` derived from its summary, the roles
-    allowed (from ``@blp.access``) in its description, and the 400/413 answers of operations with a body."""
+    allowed (from ``@blp.access``) in its description, the 400/413 answers of operations with a body, and
+    the ``ETag`` header of every answer that returns one item (``tests/test_openapi.py`` checks that each
+    such answer sends it)."""
 
     def init_spec(self, spec) -> None:
         self.spec = spec
@@ -193,6 +229,9 @@ class OperationConventions(BasePlugin):
                 operation["operationId"] = self._unique(operation_id(operation["summary"]),
                                                         (operation.get("tags") or ["api"])[0], method)
             responses = operation.setdefault("responses", {})
+            for code, response in responses.items():
+                if str(code) in ("200", "201") and _returns_item(response):
+                    response.setdefault("headers", {})["ETag"] = "ETAG"
             if method == "post":
                 parameters = operation.setdefault("parameters", [])
                 if not any(p.get("name") == "Idempotency-Key" for p in parameters if isinstance(p, dict)):

@@ -89,7 +89,7 @@ class Tokens(MethodView):
         token, secret = service.create_token(Session(), g.principal, **data)
         g.response_holds_secret = token.id
         token.token = secret
-        return token, 201, {"Location": url_for("tokens.TokenById", token_id=token.id)}
+        return token, 201, {"ETag": etag_of(token), "Location": url_for("tokens.TokenById", token_id=token.id)}
 
 
 @tokens_blp.route("/<uuid:token_id>")

@@ -118,21 +118,24 @@ def event_data(
 def invite_attendees(booking: Booking, *, with_emails: bool, only: str | None = None) -> list[Attendee]:
     """An ATTENDEE per speaker (facilitators chair) and per attendee contact.
 
-    ``with_emails=False`` (partners) names them without addresses; ``only`` keeps the one
-    speaker or contact with that id.
+    ``with_emails=False`` (the partner view) names them without addresses or ids: a partner never
+    learns a contact's id. ``only`` keeps the one speaker or contact with that id; in the partner view
+    it matches speakers alone (the booking shows the partner its speakers), so a contact id answers
+    exactly as an id that is on nothing, and a partner cannot probe who attends.
     """
-    people = [
-        Attendee(s.speaker.name, s.speaker.email if with_emails else None, SPEAKER_ROLES[s.role],
-                 id=s.speaker_id)
+    speakers = [
+        (s.speaker_id, Attendee(s.speaker.name, s.speaker.email if with_emails else None, SPEAKER_ROLES[s.role],
+                                id=s.speaker_id if with_emails else None))
         for s in _speakers(booking)
     ]
-    people += [
-        Attendee(c.name, c.email if with_emails else None, "REQ-PARTICIPANT", id=c.id)
+    contacts = [
+        (c.id, Attendee(c.name, c.email if with_emails else None, "REQ-PARTICIPANT",
+                        id=c.id if with_emails else None))
         for c in sorted(booking.attendees, key=lambda c: (c.name, c.id))
     ]
     if only is not None:
-        people = [p for p in people if p.id == only]
-    return people
+        return [person for key, person in (speakers + contacts if with_emails else speakers) if key == only]
+    return [person for _, person in speakers + contacts]
 
 
 def feed_vevent(booking: Booking, config: Mapping[str, Any]) -> str:

@@ -67,10 +67,14 @@ class Bookings(MethodView):
 
         `ends_at` defaults to `starts_at` + 180 minutes, `timezone` to the trust's, `title` to
         "Board development session: <trust>". `location` is required unless `format` is `virtual`.
-        A coordinator may create a booking in any status (`delivered` only once it has ended).
-        A partner's booking is always `requested` (asking for another status is 403), starts in the
-        future, and its `external_ref` is unique for that partner (409 on reuse). An overlap with
-        another live booking of the trust is 409 with `conflicts`. Send `Idempotency-Key` to retry safely.
+        A booking lasts at most 12 hours (422). A coordinator may create a booking in any status
+        (`delivered` only once it has ended). A partner's booking is always `requested` (asking for another
+        status is 403), starts in the future, and its `external_ref` is unique for that partner (409 on
+        reuse). A partner may name only `trust_id`, `kind`, `format`, `status`, `starts_at`, `ends_at`,
+        `timezone`, `title`, `location`, `video_url`, `topics`, `brief` and `external_ref`: naming any other
+        field, even as `null` or `[]`, is 403. An overlap with another live booking of the trust is 409
+        with `conflicts` (to a partner, another party's booking shows as `booking_id: null` without
+        times). Send `Idempotency-Key` to retry safely.
         """
         booking = service.create_booking(Session(), g.principal, data)
         return _respond(booking, 201, {"Location": url_for("bookings.BookingById", booking_id=booking.id)})
@@ -106,11 +110,15 @@ class BookingById(MethodView):
 
         Status moves `requested → provisional | confirmed | cancelled`, `provisional → confirmed |
         cancelled`, `confirmed → delivered | cancelled` (anything else is 409 listing `allowed`);
-        `delivered` only once the session has ended. Partners may change their own `requested`
-        bookings and cancel their own bookings; confirming or delivering is for coordinators (403).
-        A new `starts_at`/`ends_at` moves the speakers' slots with it and re-checks the trust and every
-        speaker (409 with `conflicts`); `override_availability: true` skips the availability check.
-        `sequence` grows when the time, format, location or video link changes, and on cancellation.
+        `delivered` only once the session has ended. Changes exactly the fields it names.
+        Partners may PATCH their own `requested` bookings (`format`, `starts_at`, `ends_at`, `timezone`,
+        `title`, `location`, `video_url`, `topics`, `brief`, `external_ref`, and `status: "cancelled"` with
+        `cancel_reason`); once a booking is no longer `requested` a partner may only cancel it. Naming any
+        other field, even as `null` or `[]`, is 403 and changes nothing; confirming or delivering is for
+        coordinators (403). A new `starts_at`/`ends_at` moves the speakers' slots with it and re-checks the
+        trust and every speaker (409 with `conflicts`); `override_availability: true` (coordinators) skips
+        the availability check. A booking lasts at most 12 hours (422). `sequence` grows when the time,
+        format, location or video link changes, and on cancellation.
         """
         session = Session()
         booking = service.get_booking(session, g.principal, str(booking_id))
@@ -122,21 +130,25 @@ class BookingById(MethodView):
 class BookingSpeakerSlot(MethodView):
     @blp.access("coordinator")
     @blp.doc(parameters=[{**IF_MATCH_PARAM, "required": False,
-                          "description": "Optional: the booking's ETag you read; a stale one is 412."}])
+                          "description": "The booking's ETag you read (or `*`): required when the speaker is "
+                                         "already on the booking (428 without it), optional when adding them. "
+                                         "A stale one is 412."}])
     @blp.arguments(SpeakerSlotSchema, example={"role": "guest", "starts_at": "2026-03-05T11:00:00Z",
                                                "ends_at": "2026-03-05T12:00:00Z"})
     @blp.response(200, BookingSchema)
-    @blp.errors(404, 409, 412)
+    @blp.errors(404, 409, 412, 428)
     def put(self, data, booking_id, speaker_id):
         """Put a speaker on a booking
 
         Without `starts_at`/`ends_at` the speaker joins for the whole booking; a slot must lie inside it.
-        A speaker already booked at an overlapping time, or outside their availability (unless
-        `override_availability: true`), is 409 with `conflicts`. Answers the whole booking and its new ETag.
+        Changing the role or slot of a speaker already on the booking needs `If-Match` with the booking's
+        ETag; adding a speaker does not. A speaker already booked at an overlapping time, or outside their
+        availability (unless `override_availability: true`), is 409 with `conflicts`. Answers the whole
+        booking and its new ETag.
         """
         session = Session()
         booking = service.get_booking(session, g.principal, str(booking_id))
-        if "If-Match" in request.headers:
+        if service.has_speaker(booking, str(speaker_id)) or "If-Match" in request.headers:
             require_if_match(etag_of(booking, "full"))
         return _respond(service.put_speaker(session, g.principal, booking, str(speaker_id), data))
 

@@ -69,7 +69,8 @@ class BookingSchema(Schema):
     status = ma.fields.String(validate=ma.validate.OneOf(STATUSES), metadata={
         "description": "Defaults to `requested`. Partners may only create `requested` bookings."})
     starts_at = SessionTime(required=True, metadata={"example": "2026-03-05T10:00:00Z"})
-    ends_at = SessionTime(metadata={"description": "Defaults to `starts_at` + 180 minutes.",
+    ends_at = SessionTime(metadata={"description": "Defaults to `starts_at` + 180 minutes; at most 12 hours "
+                                                   "after `starts_at` (422).",
                                   "example": "2026-03-05T13:00:00Z"})
     timezone = TimeZoneName(metadata={"description": "IANA zone the session is held in; defaults to the trust's."})
     title = Text(300, allow_none=False, metadata={"description": "Defaults to `Board development session: <trust name>`."})
@@ -80,7 +81,7 @@ class BookingSchema(Schema):
     topics = SlugList(load_default=list)
     brief = Text(20000, metadata={"description": "Tailoring notes shared with speakers."})
     notes = Text(20000, metadata={"description": "Internal notes; never shown to or set by partners."})
-    attendee_ids = RelatedIds("attendees", load_default=list, validate=ma.validate.Length(max=200), metadata={
+    attendee_ids = RelatedIds("attendees", validate=ma.validate.Length(max=200), metadata={
         "description": "Board contacts (of the same trust) attending. Not shown to or set by partners."})
     speakers = SpeakerSlots(ma.fields.Nested(BookingSpeakerSchema), dump_only=True, metadata={
         "description": "Set with PUT /bookings/{id}/speakers/{speaker_id}."})

@@ -25,7 +25,14 @@ from api.trusts.models import Contact, Trust
 from api.web import Redacted, apply_sort, etag_of, split_csv
 
 DEFAULT_LENGTH = timedelta(minutes=180)
-PARTNER_UNSETTABLE = ("notes", "attendee_ids")
+MAX_LENGTH = timedelta(hours=12)
+# What a partner's write may name (SPEC, Roles). Naming anything else, even as null or [], is 403.
+PARTNER_CREATE_FIELDS = frozenset({"trust_id", "kind", "format", "status", "starts_at", "ends_at", "timezone",
+                                   "title", "location", "video_url", "topics", "brief", "external_ref"})
+# On its `requested` bookings; `cancel_reason` only with `status: "cancelled"`.
+PARTNER_PATCH_FIELDS = PARTNER_CREATE_FIELDS - {"trust_id", "kind"} | {"cancel_reason"}
+# On a booking no longer `requested`: cancelling is all a partner may do.
+PARTNER_CANCEL_FIELDS = frozenset({"status", "cancel_reason"})
 # Changes that calendar clients must see as a new version of the invite (iCalendar SEQUENCE).
 SEQUENCE_FIELDS = ("starts_at", "ends_at", "format", "location", "video_url")
 TRANSITIONS = {
@@ -137,12 +144,35 @@ def _flush_unique(session: Session, ref: str | None) -> None:
         raise Conflict(f"A booking with external_ref {ref!r} already exists.") from None
 
 
-def _partner_fields(principal: Principal, data: dict) -> None:
+def _partner_fields(principal: Principal, data: dict, allowed: frozenset[str]) -> None:
+    """A partner may name only the fields it may set: naming another is 403, whatever its value."""
     if not principal.is_partner:
         return
-    refused = {f: ["Partners may not set this field."] for f in PARTNER_UNSETTABLE if data.get(f)}
+    refused = sorted(set(data) - allowed)
     if refused:
-        raise ValidationFailed(refused)
+        raise Forbidden(f"A partner may not set {', '.join(refused)} here.",
+                        errors={f: ["Partners may not set this field here."] for f in refused})
+
+
+def _partner_patch(principal: Principal, booking: Booking, data: dict) -> None:
+    """What a partner's PATCH may name: its `requested` booking's own fields; otherwise only a cancellation."""
+    if not principal.is_partner:
+        return
+    cancelling = data.get("status") == "cancelled"
+    if booking.status == "requested":
+        _partner_fields(principal, data, PARTNER_PATCH_FIELDS)
+        if "cancel_reason" in data and not cancelling:
+            raise Forbidden("A partner sets cancel_reason only when cancelling (with status: cancelled).",
+                            errors={"cancel_reason": ["Only with status: cancelled."]})
+        return
+    if not cancelling or set(data) - PARTNER_CANCEL_FIELDS:
+        raise Forbidden(f"This booking is {booking.status}: a partner may only cancel it "
+                        "(status: cancelled, with an optional cancel_reason).")
+
+
+def _check_length(starts_at: datetime, ends_at: datetime) -> None:
+    if ends_at - starts_at > MAX_LENGTH:
+        raise ValidationFailed({"ends_at": ["A booking lasts at most 12 hours."]})
 
 
 def _future(principal: Principal, starts_at: datetime) -> None:
@@ -150,10 +180,32 @@ def _future(principal: Principal, starts_at: datetime) -> None:
         raise ValidationFailed({"starts_at": ["A partner's booking must start in the future."]})
 
 
-def _raise_if_conflicts(found: list[dict]) -> None:
+def _raise_if_conflicts(session: Session, principal: Principal, found: list[dict]) -> None:
     if found:
         kinds = sorted({c["kind"].replace("_", " ") for c in found})
-        raise SchedulingConflict(f"The booking would conflict: {', '.join(kinds)}.", conflicts=found)
+        raise SchedulingConflict(f"The booking would conflict: {', '.join(kinds)}.",
+                                 conflicts=_as_seen_by(session, principal, found))
+
+
+def _as_seen_by(session: Session, principal: Principal, found: list[dict]) -> list[dict]:
+    """Conflicts as the caller may see them. A partner learns nothing of another party's booking: such a
+    conflict keeps its kind and the speaker (one on the partner's own booking, whose public profile it
+    reads) but gives `booking_id: null` and no times, once per kind and speaker (no count of bookings)."""
+    if not principal.is_partner:
+        return found
+    others = {c["booking_id"] for c in found if c["kind"] != "outside_availability" and c["booking_id"]}
+    own = set(session.scalars(select(Booking.id).where(
+        Booking.id.in_(others), Booking.partner_id == principal.partner_id))) if others else set()
+    seen, out = set(), []
+    for conflict in found:
+        if conflict["kind"] == "outside_availability" or conflict["booking_id"] in own:
+            out.append(conflict)
+            continue
+        key = (conflict["kind"], conflict["speaker_id"])
+        if key not in seen:
+            seen.add(key)
+            out.append({"kind": conflict["kind"], "booking_id": None, "speaker_id": conflict["speaker_id"]})
+    return out
 
 
 def _slots(booking: Booking) -> list[scheduling.Slot]:
@@ -164,7 +216,7 @@ def _slots(booking: Booking) -> list[scheduling.Slot]:
 
 def create_booking(session: Session, principal: Principal, data: dict) -> Booking:
     data = dict(data)
-    _partner_fields(principal, data)
+    _partner_fields(principal, data, PARTNER_CREATE_FIELDS)
     status = data.pop("status", None) or "requested"
     if principal.is_partner and status != "requested":
         raise Forbidden("A partner's new booking is always `requested`; the programme team confirms it.")
@@ -173,6 +225,7 @@ def create_booking(session: Session, principal: Principal, data: dict) -> Bookin
         raise ValidationFailed({"trust_id": ["This trust is archived."]})
     starts_at = data["starts_at"]
     ends_at = data.get("ends_at") or starts_at + DEFAULT_LENGTH
+    _check_length(starts_at, ends_at)
     _future(principal, starts_at)
     if status == "delivered" and ends_at > utcnow():
         raise Conflict("A booking can only be `delivered` once the session has ended.")
@@ -185,8 +238,8 @@ def create_booking(session: Session, principal: Principal, data: dict) -> Bookin
     live = status != "cancelled"
     if live:
         scheduling.lock(session, [trust.id], [])
-        _raise_if_conflicts(scheduling.find_conflicts(session, trust_id=trust.id, starts_at=starts_at,
-                                                      ends_at=ends_at, slots=[]))
+        _raise_if_conflicts(session, principal, scheduling.find_conflicts(
+            session, trust_id=trust.id, starts_at=starts_at, ends_at=ends_at, slots=[]))
     data.update(ends_at=ends_at, timezone=data.get("timezone") or trust.timezone,
                 title=data.get("title") or f"{TITLES[data['kind']]}: {trust.name}")
     booking = Booking(**data, status=status, live=live, partner_id=partner_id, topics=topics,
@@ -208,15 +261,13 @@ def _check_transition(principal: Principal, booking: Booking, new_status: str) -
 def update_booking(session: Session, principal: Principal, booking: Booking, data: dict) -> Booking:
     """Change fields and/or status; a new time moves the speakers' slots and re-checks everything."""
     data = dict(data)
-    override = data.pop("override_availability", False)
-    if override and principal.is_partner:
+    if "override_availability" in data and principal.is_partner:
         raise Forbidden("Only the programme team may book a speaker outside their availability.")
-    _partner_fields(principal, data)
+    override = data.pop("override_availability", False)
+    _partner_patch(principal, booking, data)
     new_status = data.pop("status", None)
     if new_status == booking.status:
         new_status = None
-    if principal.is_partner and booking.status != "requested" and set(data) - {"cancel_reason"}:
-        raise Forbidden("Partners may change a booking only while it is `requested`; they may still cancel it.")
     if booking.status == "cancelled" and set(data) - {"cancel_reason"}:
         raise Conflict("A cancelled booking cannot be changed.", allowed=[])
     if new_status:
@@ -230,6 +281,8 @@ def update_booking(session: Session, principal: Principal, booking: Booking, dat
         new_end = old_end + (new_start - old_start)  # a new start keeps the length
     if new_end <= new_start:
         raise ValidationFailed({"ends_at": ["Must be after starts_at."]})
+    if (new_start, new_end) != (old_start, old_end):
+        _check_length(new_start, new_end)
     if "starts_at" in data:
         _future(principal, new_start)
     if new_status == "delivered" and new_end > utcnow():
@@ -242,7 +295,7 @@ def update_booking(session: Session, principal: Principal, booking: Booking, dat
     cancelling = new_status == "cancelled"
     if booking.live and not cancelling and (new_start, new_end) != (old_start, old_end):
         scheduling.lock(session, [booking.trust_id], [s.speaker_id for s in booking.speakers])
-        _raise_if_conflicts(scheduling.find_conflicts(
+        _raise_if_conflicts(session, principal, scheduling.find_conflicts(
             session, trust_id=booking.trust_id, starts_at=new_start, ends_at=new_end,
             slots=[scheduling.Slot(s.speaker_id, start, end) for s, (start, end) in moved.items()],
             exclude_booking_id=booking.id, check_availability=not override))
@@ -296,6 +349,10 @@ def _moved_slots(booking: Booking, old_start: datetime, new_start: datetime,
 
 # --- speakers -----------------------------------------------------------------------------------
 
+def has_speaker(booking: Booking, speaker_id: str) -> bool:
+    return any(s.speaker_id == speaker_id for s in booking.speakers)
+
+
 def put_speaker(session: Session, principal: Principal, booking: Booking, speaker_id: str, data: dict) -> Booking:
     """Add a speaker to a booking or change their role/slot; checks overlap and availability."""
     if booking.status == "cancelled":
@@ -312,7 +369,7 @@ def put_speaker(session: Session, principal: Principal, booking: Booking, speake
         raise ValidationFailed({"starts_at": ["The slot must lie inside the booking's time."]})
 
     scheduling.lock(session, [booking.trust_id], [speaker.id])
-    _raise_if_conflicts(scheduling.find_conflicts(
+    _raise_if_conflicts(session, principal, scheduling.find_conflicts(
         session, trust_id=None, starts_at=start, ends_at=end, slots=[scheduling.Slot(speaker.id, start, end)],
         exclude_booking_id=booking.id, check_availability=not data.get("override_availability")))
 

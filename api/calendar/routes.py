@@ -82,8 +82,8 @@ class BookingInvite(MethodView):
         `DTSTART`/`DTEND` carry the booking's `TZID` with a matching VTIMEZONE. `ORGANIZER` is the
         programme's address; there is an `ATTENDEE` per speaker (`ROLE=CHAIR` for facilitators) and per
         attendee contact. Fetched with a partner token (only for the partner's own bookings), attendees
-        are named without their email addresses. With `attendee=<speaker or contact id>` the invite names
-        only that person (422 if they are not on the booking).
+        are named without their email addresses or ids. With `attendee=<speaker or contact id>` the invite
+        names only that person (422 if they are not on the booking; with a partner token, speakers only).
         """
         body = service.invite(Session(), g.principal, str(booking_id), current_app.config, attendee)
         etag = service.strong_etag(body)

@@ -55,4 +55,5 @@ class FeedListArgs(ListArgs):
 class InviteArgs(Schema):
     attendee = IdString(metadata={
         "description": "A speaker or attendee contact on the booking: the invite names only them "
-                       "(same UID, so it updates the same calendar entry)."})
+                       "(same UID, so it updates the same calendar entry). With a partner token, a speaker "
+                       "only (anything else is 422)."})

@@ -70,7 +70,8 @@ def invite(session: Session, principal: Principal, booking_id: str, config: Mapp
         raise NotFound("No booking with that id.")
     attendees = invite_attendees(booking, with_emails=not principal.is_partner, only=attendee_id)
     if attendee_id is not None and not attendees:
-        raise ValidationFailed({"attendee": ["Not a speaker or attendee contact on this booking."]})
+        raise ValidationFailed({"attendee": ["Not a speaker on this booking." if principal.is_partner
+                                             else "Not a speaker or attendee contact on this booking."]})
     data = event_data(booking, config, attendees=attendees, organizer=True)
     return render.invite(data, method="CANCEL" if data.status == "CANCELLED" else "REQUEST")
 

@@ -6,10 +6,11 @@ from flask import g, request
 from flask.views import MethodView
 
 from api.auth import ALL_ROLES
-from api.errors import PreconditionFailed
+from api.errors import NotFound, PreconditionFailed
 from api.extensions import Session
 from api.outcomes import service
-from api.outcomes.schemas import NextStepListArgs, NextStepPatchSchema, NextStepSchema, OutcomeSchema
+from api.outcomes.schemas import (NextStepListArgs, NextStepPatchSchema, NextStepSchema, OutcomePatchSchema,
+                                  OutcomeSchema)
 from api.web import (IF_MATCH_PARAM, Blueprint, conditional, etag_of, paginate, readable, require_if_match,
                      write_guarded)
 
@@ -44,26 +45,55 @@ class BookingOutcome(MethodView):
 
     @blp.access("coordinator")
     @blp.doc(parameters=[{**IF_MATCH_PARAM, "required": False,
-                          "description": "Optional: the outcome ETag you read; a stale one (or any, before an "
-                                         "outcome exists) is 412."}])
+                          "description": "Required once an outcome exists (428 without it): the outcome's ETag "
+                                         "you read, or `*`. Leave it out to record the first outcome; sent "
+                                         "before an outcome exists, it is 412."}])
     @blp.arguments(OutcomeSchema, example=OUTCOME_EXAMPLE)
     @blp.response(200, OutcomeSchema)
-    @blp.errors(404, 409, 412)
+    @blp.errors(404, 409, 412, 428)
     def put(self, data, booking_id):
         """Record a booking's outcome
 
-        Creates or replaces the whole outcome (always 200). `next_steps` replaces the list: a step sent with its
-        `id` keeps it (and its `done_at`), steps left out are removed. Unknown `themes` are 422. Only for
-        `delivered` bookings (409 otherwise). Emits the `outcome.recorded` webhook event when anything changed.
+        Records the outcome, or replaces the whole of an existing one (always 200). Replacing needs
+        `If-Match` (428 without it, 412 if stale), so a write never silently overwrites one you have not
+        read; to change some fields, PATCH. `next_steps` replaces the list: a step sent with its `id` keeps
+        it (and its `done_at`), a step without `id` is new, steps left out are removed. Unknown `themes`
+        are 422. Only for `delivered` bookings (409 otherwise). Emits the `outcome.recorded` webhook event
+        when anything changed.
         """
         session = Session()
         booking = service.booking_in_scope(session, g.principal, str(booking_id))
         outcome = service.outcome_of(session, booking)
-        if "If-Match" in request.headers:
-            if outcome is None:
-                raise PreconditionFailed("No outcome has been recorded yet, so If-Match cannot match.")
+        if outcome is not None:
             require_if_match(etag_of(outcome, "full"))
+        elif "If-Match" in request.headers:
+            raise PreconditionFailed("No outcome has been recorded yet, so If-Match cannot match.")
         outcome = service.record_outcome(session, g.principal, booking, outcome, data)
+        return outcome, 200, {"ETag": etag_of(outcome, "full")}
+
+    @blp.access("coordinator")
+    @write_guarded(blp)
+    @blp.arguments(OutcomePatchSchema, example={"feedback_score": 10, "next_steps": [
+        {"id": "8d3e5a1c-2b4f-4c6d-9e7f-0a1b2c3d4e5f", "done": True},
+        {"description": "Share the digital strategy with the council of governors", "owner": "Chair"}]})
+    @blp.response(200, OutcomeSchema)
+    @blp.errors(404, 409)
+    def patch(self, data, booking_id):
+        """Update a booking's outcome
+
+        Changes exactly the fields sent. `next_steps`, when sent, replaces the list: a step with its `id`
+        keeps it and changes only the fields sent with it (`done: true` records `done_at`), a step without
+        `id` is new (`description` required), and steps left out are removed. 404 until an outcome has
+        been recorded (PUT it first); 409 while the booking is not `delivered`.
+        """
+        session = Session()
+        booking = service.booking_in_scope(session, g.principal, str(booking_id))
+        outcome = service.outcome_of(session, booking)
+        service.require_delivered(booking)
+        if outcome is None:
+            raise NotFound("No outcome has been recorded for this booking yet; PUT one first.")
+        require_if_match(etag_of(outcome, "full"))
+        outcome = service.record_outcome(session, g.principal, booking, outcome, data, partial=True)
         return outcome, 200, {"ETag": etag_of(outcome, "full")}
 
 

@@ -61,6 +61,21 @@ class OutcomeSchema(Schema):
     updated_at = Timestamp(dump_only=True)
 
 
+class OutcomeStepPatchSchema(PartialMixin, OutcomeStepSchema):
+    """A next step in an outcome PATCH: with `id`, only the fields sent change; without, a new step
+    (`description` required)."""
+
+
+class OutcomePatchSchema(PartialMixin, OutcomeSchema):
+    """Any subset of an outcome's fields; `next_steps`, when sent, replaces the list (steps keep their
+    `id`; steps left out are removed)."""
+
+    next_steps = ma.fields.List(ma.fields.Nested(OutcomeStepPatchSchema), validate=ma.validate.Length(max=200),
+                                metadata={"description": "Replaces the list: a step sent with its `id` keeps it "
+                                                         "and changes only the fields sent; a step without `id` "
+                                                         "is new; steps left out are removed."})
+
+
 class NextStepListArgs(ListArgs):
     done = ma.fields.Boolean()
     due_before = Day(metadata={"description": "Only steps due before this date (YYYY-MM-DD)."})

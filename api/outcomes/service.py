@@ -40,7 +40,7 @@ def booking_in_scope(session: Session, principal: Principal, booking_id: str) ->
     return booking
 
 
-def _require_delivered(booking: Booking) -> None:
+def require_delivered(booking: Booking) -> None:
     if booking.status != "delivered":
         raise Conflict(f"This booking is {booking.status}; outcomes are recorded only for delivered sessions.")
 
@@ -51,7 +51,7 @@ def outcome_of(session: Session, booking: Booking) -> Outcome | None:
 
 def get_outcome(session: Session, principal: Principal, booking_id: str) -> Outcome:
     booking = booking_in_scope(session, principal, booking_id)
-    _require_delivered(booking)
+    require_delivered(booking)
     outcome = outcome_of(session, booking)
     if outcome is None:
         raise NotFound("No outcome has been recorded for this booking yet.")
@@ -68,7 +68,9 @@ def snapshot(outcome: Outcome) -> dict:
     return data
 
 
-def _apply_steps(outcome: Outcome, steps: list[dict]) -> None:
+def _apply_steps(outcome: Outcome, steps: list[dict], *, partial: bool = False) -> None:
+    """Replace the outcome's steps: a step sent with its ``id`` is kept and updated in place (a PATCH
+    changes only the fields it names), one without ``id`` is new, and steps left out are removed."""
     existing = {s.id: s for s in outcome.next_steps}
     kept: list[NextStep] = []
     errors: dict[str, list[str]] = {}
@@ -78,15 +80,21 @@ def _apply_steps(outcome: Outcome, steps: list[dict]) -> None:
         if step_id is not None and (step_id not in existing or step_id in seen):
             errors[f"next_steps.{index}.id"] = ["Not a next step of this outcome (omit `id` for a new step)."]
             continue
-        step = existing[step_id] if step_id else NextStep()
+        if step_id is None and not item.get("description"):
+            errors[f"next_steps.{index}.description"] = ["A new step (without `id`) needs a description."]
+            continue
+        step = existing[step_id] if step_id else NextStep(done=False)
         if step_id:
             seen.add(step_id)
-        if item["done"] and not step.done:
-            step.done_at = utcnow()
-        elif not item["done"]:
-            step.done_at = None
-        for field in STEP_FIELDS:
-            value = item.get(field)
+        named = [f for f in STEP_FIELDS if f in item] if partial and step_id else STEP_FIELDS
+        if "done" in named:
+            done = item.get("done", False)
+            if done and not step.done:
+                step.done_at = utcnow()
+            elif not done:
+                step.done_at = None
+        for field in named:
+            value = item.get(field, False if field == "done" else None)
             if getattr(step, field) != value:
                 setattr(step, field, value)
         if step.position != index:
@@ -98,10 +106,12 @@ def _apply_steps(outcome: Outcome, steps: list[dict]) -> None:
 
 
 def record_outcome(session: Session, principal: Principal, booking: Booking, outcome: Outcome | None,
-                   data: dict) -> Outcome:
-    """Create or replace a delivered booking's outcome; audited and announced as ``outcome.recorded``."""
-    _require_delivered(booking)
-    themes = sorted(resolve_slugs(session, data.get("themes", []), field="themes"), key=lambda t: t.slug)
+                   data: dict, *, partial: bool = False) -> Outcome:
+    """Create or replace a delivered booking's outcome (``partial``: change only the fields ``data``
+    names, as a PATCH does); audited and announced as ``outcome.recorded`` when anything changed."""
+    require_delivered(booking)
+    if partial and outcome is None:
+        raise NotFound("No outcome has been recorded for this booking yet; PUT one first.")
     created = outcome is None
     if created:
         outcome = Outcome(booking_id=booking.id, digital_definitions=[])
@@ -110,12 +120,19 @@ def record_outcome(session: Session, principal: Principal, booking: Booking, out
     else:
         before = snapshot(outcome)
     for field in SCALARS:
+        if partial and field not in data:
+            continue
         value = data.get(field)
+        if field == "digital_definitions" and value is None:
+            value = []
         if getattr(outcome, field) != value:
             setattr(outcome, field, value)
-    if [t.id for t in outcome.themes] != [t.id for t in themes]:
-        outcome.themes = themes
-    _apply_steps(outcome, data.get("next_steps", []))
+    if not partial or "themes" in data:
+        themes = sorted(resolve_slugs(session, data.get("themes") or [], field="themes"), key=lambda t: t.slug)
+        if [t.id for t in outcome.themes] != [t.id for t in themes]:
+            outcome.themes = themes
+    if not partial or "next_steps" in data:
+        _apply_steps(outcome, data.get("next_steps") or [], partial=partial)
     session.flush()
     after = snapshot(outcome)
     if not created and after == before:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, url_for
+from flask import g, request, url_for
 from flask.views import MethodView
 
 from api.auth import ALL_ROLES, READERS
@@ -32,10 +32,12 @@ class Speakers(MethodView):
         """List speakers
 
         Partners see public profiles only (no email or phone). With `available_from` and `available_to`,
-        only speakers whose availability covers the whole range and who are not booked in it.
+        only speakers whose availability covers the whole range and who are not booked in it; for a
+        partner, only its own bookings count as booked (other parties' sessions are never revealed), so
+        a speaker listed may still turn out to be taken when the programme team books them.
         """
         session = Session()
-        speakers = paginate(session, service.list_speakers(session, args), pagination_parameters)
+        speakers = paginate(session, service.list_speakers(session, g.principal, args), pagination_parameters)
         return [service.present(s, g.principal) for s in speakers]
 
     @blp.access("coordinator")
@@ -95,21 +97,23 @@ class SpeakerAvailability(MethodView):
 
     @blp.access("coordinator")
     @blp.doc(parameters=[{**IF_MATCH_PARAM, "required": False,
-                          "description": "Optional: the availability ETag you read; a stale one is 412."}])
+                          "description": "Required once the speaker has availability (weekly windows or "
+                                         "exceptions; 428 without it): the availability ETag you read, or `*`. "
+                                         "Not needed for the first PUT. A stale one is 412."}])
     @blp.arguments(AvailabilitySchema, example=AVAILABILITY_EXAMPLE)
     @blp.response(200, AvailabilitySchema)
-    @blp.errors(404, 412)
+    @blp.errors(404, 412, 428)
     def put(self, data, speaker_id):
         """Replace a speaker's availability
 
         Windows do not cross midnight (use two). Overlapping windows on the same weekday are merged.
         Exceptions are absolute times: `available: false` blocks time, `available: true` adds time.
+        Replacing availability the speaker already has needs `If-Match` (the ETag of
+        `GET /speakers/{id}/availability`), so nobody overwrites windows they have not read.
         """
-        from flask import request
-
         session = Session()
         speaker = service.get_speaker(session, str(speaker_id))
-        if "If-Match" in request.headers:
+        if service.has_availability(speaker) or "If-Match" in request.headers:
             require_if_match(etag_of(speaker, "availability"))
         result = service.set_availability(session, g.principal, speaker, data)
         return result, 200, {"ETag": etag_of(speaker, "availability")}

@@ -37,7 +37,7 @@ def _snapshot(speaker: Speaker) -> dict:
     return data
 
 
-def list_speakers(session: Session, args: dict) -> Select:
+def list_speakers(session: Session, principal: Principal, args: dict) -> Select:
     stmt = select(Speaker).options(selectinload(Speaker.topics))
     if "updated_since" in args:
         stmt = stmt.where(Speaker.updated_at >= args["updated_since"])
@@ -50,21 +50,32 @@ def list_speakers(session: Session, args: dict) -> Select:
         stmt = stmt.where(or_(func.lower(Speaker.name).contains(q, autoescape=True),
                               func.lower(Speaker.organisation).contains(q, autoescape=True)))
     if args.get("available_from"):
-        ids = available_speaker_ids(session, stmt, args["available_from"], args["available_to"])
+        ids = available_speaker_ids(session, stmt, args["available_from"], args["available_to"],
+                                    partner_id=principal.partner_id if principal.is_partner else None)
         stmt = stmt.where(Speaker.id.in_(ids))
     return apply_sort(stmt, args.get("sort"), SORTS, default=[Speaker.name])
 
 
-def available_speaker_ids(session: Session, candidates: Select, start: datetime, end: datetime) -> list[str]:
-    """Speakers (among ``candidates``) whose availability covers [start, end) and who are not booked then."""
-    from api.bookings.models import BookingSpeaker
+def available_speaker_ids(session: Session, candidates: Select, start: datetime, end: datetime,
+                          partner_id: str | None = None) -> list[str]:
+    """Speakers (among ``candidates``) whose availability covers [start, end) and who are not booked then.
+
+    For a partner (``partner_id``), other parties' bookings are invisible: a speaker counts as booked
+    only in the partner's own bookings, so the answer never shows which speakers are busy with someone
+    else's session (declared availability still applies; the programme team settles real clashes when
+    it puts a speaker on a booking, where the overlap check is complete).
+    """
+    from api.bookings.models import Booking, BookingSpeaker
     from api.scheduling.availability import available_intervals, covers
 
     speakers = session.scalars(
         candidates.options(selectinload(Speaker.weekly), selectinload(Speaker.exceptions))
     ).unique().all()
-    busy = set(session.scalars(select(BookingSpeaker.speaker_id).where(
-        BookingSpeaker.live.is_(True), BookingSpeaker.starts_at < end, BookingSpeaker.ends_at > start)))
+    booked = select(BookingSpeaker.speaker_id).where(
+        BookingSpeaker.live.is_(True), BookingSpeaker.starts_at < end, BookingSpeaker.ends_at > start)
+    if partner_id is not None:
+        booked = booked.where(BookingSpeaker.booking_id.in_(select(Booking.id).where(Booking.partner_id == partner_id)))
+    busy = set(session.scalars(booked))
     out = []
     for speaker in speakers:
         if speaker.id in busy:
@@ -132,6 +143,11 @@ def _minutes(text: str) -> int:
 
 def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def has_availability(speaker: Speaker) -> bool:
+    """Whether a PUT would replace something: weekly windows or exceptions already recorded."""
+    return bool(speaker.weekly or speaker.exceptions)
 
 
 def availability_of(speaker: Speaker) -> dict:

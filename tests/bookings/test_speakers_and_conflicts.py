@@ -30,7 +30,8 @@ def test_put_speaker_for_the_whole_booking_or_a_slot(coordinator, trust, book, s
     got = coordinator.get(f"/api/v1/bookings/{b['id']}")
     assert got.json == slot.json and got.headers["ETag"] == slot.headers["ETag"]
     outside = coordinator.put(_speakers_url(b, guest), json={"starts_at": at("2027-01-11", "12:00"),
-                                                            "ends_at": at("2027-01-11", "13:30")})
+                                                            "ends_at": at("2027-01-11", "13:30")},
+                              headers={"If-Match": slot.headers["ETag"]})
     assert outside.status_code == 422
     gone = coordinator.delete(_speakers_url(b, guest), etag=slot.headers["ETag"])
     assert gone.status_code == 204

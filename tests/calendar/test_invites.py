@@ -117,7 +117,8 @@ def test_partner_gets_own_bookings_without_addresses(partner, partner_org, other
     people = attendees_of(r.data)
     assert set(people) == {"Dr Amara Okafor", "Siân Llŷr", "Ada Jones"}
     assert all(p["value"].startswith("urn:uuid:") and p["RSVP"] == "FALSE" for p in people.values())
-    assert people["Siân Llŷr"]["value"] == f"urn:uuid:{board['contacts'][0].id}"
+    # No ids either: a partner never learns a contact's id (SPEC, Roles).
+    assert not any(person.id in text for person in [*board["contacts"], board["guest"]])
     assert_agrees_with_booking(parse_all(r.data), own)
     # Another partner's booking, or one no partner made, is outside the partner's scope.
     assert problem(partner.get(url(theirs.id)))["status"] == 404
@@ -139,6 +140,19 @@ def test_per_attendee_invite_names_only_them_with_the_same_uid(coordinator, part
     assert f"UID:{booking.id}@boardroom" in content_lines(r.data)
     assert_agrees_with_booking(parse_all(r.data), booking)
     assert r.headers["ETag"] != coordinator.get(url(booking.id)).headers["ETag"]
+
+
+def test_a_partner_cannot_probe_who_attends(partner, partner_org, create_booking, board, create_contact):
+    own = create_booking(board["trust"], partner_id=partner_org.id, attendees=board["contacts"],
+                         speakers=[(board["guest"], "guest")])
+    absent_id = create_contact(name="Not Invited").id
+    on_it, not_on_it = (partner.get(url(own.id) + f"?attendee={i}") for i in (board["contacts"][0].id, absent_id))
+    assert on_it.status_code == not_on_it.status_code == 422
+    assert problem(on_it)["detail"] == problem(not_on_it)["detail"]
+    assert on_it.json["errors"] == not_on_it.json["errors"]
+    speaker = partner.get(url(own.id) + f"?attendee={board['guest'].id}")  # its booking shows its speakers
+    assert speaker.status_code == 200 and list(attendees_of(speaker.data)) == [board["guest"].name]
+    assert board["guest"].id not in speaker.data.decode()
 
 
 def test_per_attendee_invite_for_someone_not_on_the_booking_is_422(coordinator, booking, create_speaker):

@@ -71,18 +71,64 @@ def test_next_steps_replaced_keeping_ids(coordinator, seeded_topics, create_book
     assert steps[0]["description"] == "Name a digital NED by June"
     assert steps[1]["id"] not in {s["id"] for s in first["next_steps"]}
     stranger = {**BODY, "next_steps": [{"id": first["next_steps"][0]["id"], "description": "gone"}]}
-    assert "next_steps.0.id" in problem(coordinator.put(url(booking), json=stranger))["errors"]
+    assert "next_steps.0.id" in problem(coordinator.put(url(booking), json=stranger,
+                                                        headers={"If-Match": "*"}))["errors"]
 
 
-def test_if_match_on_put_is_optional_but_checked(coordinator, seeded_topics, create_booking):
+def test_put_over_an_existing_outcome_needs_if_match(coordinator, seeded_topics, create_booking):
     booking = create_booking()
     assert coordinator.put(url(booking), json=BODY, headers={"If-Match": "*"}).status_code == 412
-    etag = coordinator.put(url(booking), json=BODY).headers["ETag"]
+    first = coordinator.put(url(booking), json=BODY)  # the PUT that first records it needs none
+    assert first.status_code == 200, first.json
+    etag = first.headers["ETag"]
+    lost = coordinator.put(url(booking), json={"summary": "y"})
+    assert problem(lost)["status"] == 428
+    kept = coordinator.get(url(booking)).json
+    assert kept == first.json and len(kept["next_steps"]) == 2 and kept["themes"]
     changed = coordinator.put(url(booking), json={**BODY, "attendance": 13}, headers={"If-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     stale = coordinator.put(url(booking), json={**BODY, "attendance": 14}, headers={"If-Match": etag})
     assert stale.status_code == 412
     assert coordinator.get(url(booking)).json["attendance"] == 13
+    assert coordinator.put(url(booking), json={**BODY, "attendance": 15}, headers={"If-Match": "*"}).status_code == 200
+
+
+def test_patch_changes_only_what_it_names(coordinator, seeded_topics, create_booking, db):
+    from api.outbox import OutboxEvent
+
+    booking = create_booking()
+    assert problem(coordinator.patch(url(booking), json={"summary": "x"}))["status"] == 404  # nothing yet
+    first = coordinator.put(url(booking), json=BODY).json
+    etag = coordinator.get(url(booking)).headers["ETag"]
+    assert problem(coordinator.patch(url(booking), json={"summary": "y"}, etag=None))["status"] == 428
+    r = coordinator.patch(url(booking), json={"feedback_score": 10}, etag=etag)
+    assert r.status_code == 200, r.json
+    assert r.json == {**first, "feedback_score": 10, "updated_at": r.json["updated_at"]}
+    assert r.headers["ETag"] != etag
+    assert problem(coordinator.patch(url(booking), json={"summary": "z"}, etag=etag))["status"] == 412
+    # Next steps: with their id they keep it and change only what is sent; without, new; left out, removed.
+    keep, drop = first["next_steps"]
+    steps = coordinator.patch(url(booking), json={"next_steps": [
+        {"id": drop["id"], "done": False}, {"description": "Share the strategy with governors"}]})
+    assert steps.status_code == 200, steps.json
+    got = steps.json["next_steps"]
+    assert [s["id"] for s in got][:1] == [drop["id"]] and keep["id"] not in {s["id"] for s in got}
+    assert got[0] == {**drop, "done": False, "done_at": None}
+    assert got[1]["description"] == "Share the strategy with governors" and got[1]["done"] is False
+    assert {k: v for k, v in steps.json.items() if k not in ("next_steps", "updated_at")} == \
+        {k: v for k, v in r.json.items() if k not in ("next_steps", "updated_at")}
+    bad = coordinator.patch(url(booking), json={"next_steps": [{"owner": "Chair"}]})
+    assert "next_steps.0.description" in problem(bad)["errors"]
+    events = db().scalars(select(OutboxEvent).where(OutboxEvent.type == "outcome.recorded")).all()
+    assert len(events) == 3  # the PUT and the two PATCHes that changed something
+
+
+def test_patch_is_for_delivered_bookings_and_coordinators(coordinator, partner, partner_org, seeded_topics,
+                                                          create_booking):
+    booking = create_booking(partner_id=partner_org.id)
+    coordinator.put(url(booking), json=BODY)
+    assert problem(partner.patch(url(booking), json={"summary": "x"}))["status"] == 403
+    assert problem(coordinator.patch(url(create_booking(status="confirmed")), json={"summary": "x"}))["status"] == 409
 
 
 def test_partner_sees_only_own_and_only_summary_and_steps(coordinator, partner, other_partner, viewer,

@@ -145,11 +145,14 @@ def test_rollup_report_equals_raw_after_every_kind_of_write(coordinator, seeded_
     _ok(coordinator.delete(f"/api/v1/bookings/{april['id']}/speakers/{ada_too}"), 204)
     assert [s["speaker_id"] for s in same_as_raw()["sessions_by_speaker"]] == [ben, ada]
     _ok(coordinator.put(f"/api/v1/bookings/{march['id']}/outcome", json={
-        "themes": ["cyber-security"], "confidence_before": 2, "confidence_after": 4}))  # themes alone
+        "themes": ["cyber-security"], "confidence_before": 2, "confidence_after": 4},
+        headers={"If-Match": "*"}))  # themes alone
     assert [(t["slug"], t["count"]) for t in same_as_raw()["themes"]] == [("cyber-security", 1), ("data", 1)]
     _ok(coordinator.put(f"/api/v1/bookings/{march['id']}/outcome", json={
-        "themes": ["cyber-security"], "confidence_before": 2, "confidence_after": 5}))  # scores alone
-    _ok(coordinator.put(f"/api/v1/bookings/{april['id']}/outcome", json={"themes": ["data"]}))  # scores dropped
+        "themes": ["cyber-security"], "confidence_before": 2, "confidence_after": 5},
+        headers={"If-Match": "*"}))  # scores alone
+    _ok(coordinator.put(f"/api/v1/bookings/{april['id']}/outcome", json={"themes": ["data"]},
+                        headers={"If-Match": "*"}))  # scores dropped
     report = same_as_raw()
     assert report["confidence"] == {"mean_before": 2.0, "mean_after": 5.0, "mean_change": 3.0, "responses": 1}
     assert report["bookings_by_status"]["cancelled"] == 2

@@ -55,7 +55,7 @@ def test_availability_round_trip_with_24_00(coordinator, viewer):
         {"starts_at": "2026-12-20T13:00:00Z", "ends_at": "2027-01-03T13:00:00Z", "available": False}]
     assert viewer.get(url, headers={"If-None-Match": got.headers["ETag"]}).status_code == 304
     assert viewer.put(url, json=body).status_code == 403
-    cleared = coordinator.put(url, json={"weekly": [], "exceptions": []})
+    cleared = coordinator.put(url, json={"weekly": [], "exceptions": []}, headers={"If-Match": got.headers["ETag"]})
     assert cleared.status_code == 200 and coordinator.get(url).json["weekly"] == []
 
 
@@ -114,3 +114,27 @@ def test_patch_speaker_with_if_match(coordinator):
     assert ok.status_code == 200 and ok.json["active"] is False
     assert coordinator.patch(url, json={"active": True}, etag=etag).status_code == 412
     assert coordinator.patch(url, json={"timezone": "Mars/Base"}).status_code == 422
+
+
+def test_replacing_availability_needs_if_match(coordinator):
+    url = coordinator.post("/api/v1/speakers", json=SPEAKER).headers["Location"] + "/availability"
+    first = coordinator.put(url, json={"weekly": WEEKLY})  # the first PUT needs none
+    assert first.status_code == 200, first.json
+    assert problem(coordinator.put(url, json={"weekly": []}))["status"] == 428
+    assert problem(coordinator.put(url, json={"weekly": []}, headers={"If-Match": '"stale"'}))["status"] == 412
+    assert coordinator.get(url).json["weekly"] == WEEKLY
+    replaced = coordinator.put(url, json={"weekly": WEEKLY[:1]}, headers={"If-Match": first.headers["ETag"]})
+    assert replaced.status_code == 200 and replaced.json["weekly"] == WEEKLY[:1]
+    assert coordinator.put(url, json={"weekly": []}, headers={"If-Match": "*"}).status_code == 200
+
+
+def test_a_partner_is_not_shown_who_is_busy_with_someone_elses_session(coordinator, partner, create_trust):
+    trust = create_trust()
+    busy = coordinator.post("/api/v1/speakers", json={**SPEAKER, "name": "Busy Elsewhere"}).json
+    free = coordinator.post("/api/v1/speakers", json={**SPEAKER, "name": "Free All Day", "email": None}).json
+    b = coordinator.post("/api/v1/bookings", json={"trust_id": trust.id, "starts_at": "2027-03-01T10:00:00Z"}).json
+    assert coordinator.put(f"/api/v1/bookings/{b['id']}/speakers/{busy['id']}", json={}).status_code == 200
+    query = "/api/v1/speakers?available_from=2027-03-01T09:00:00Z&available_to=2027-03-01T17:00:00Z"
+    assert [s["id"] for s in coordinator.get(query).json] == [free["id"]]
+    # To a partner, the programme team's session is invisible: both speakers are listed alike.
+    assert sorted(s["id"] for s in partner.get(query).json) == sorted([busy["id"], free["id"]])
