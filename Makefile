@@ -33,8 +33,9 @@ run: $(STAMP) migrate
 	@echo "Coordinator token (also in instance/coordinator-token.txt):"
 	@cat instance/coordinator-token.txt
 	@echo "API on http://127.0.0.1:$(PORT)/api/v1  docs on http://127.0.0.1:$(PORT)/docs"
-	BOARDROOM_ENV=$${BOARDROOM_ENV:-development} $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
-		--access-logfile - --logger-class api.logsafe.RedactingLogger wsgi:app
+	@echo "Processes (Procfile, under honcho): web = gunicorn (gunicorn.conf.py), worker = webhook delivery"
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) WEB_CONCURRENCY=$(WORKERS) \
+		BOARDROOM_ENV=$${BOARDROOM_ENV:-development} exec $(BIN)/honcho start -f Procfile -p $(PORT)
 
 wrk:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) || \

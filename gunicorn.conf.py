@@ -1,0 +1,58 @@
+"""gunicorn settings for Boardroom (read from the working directory by `gunicorn wsgi:app`).
+
+gevent workers: each connection is a greenlet, so clients that connect and send nothing, or half
+a request, cost a little memory instead of a worker. The sync worker holds a whole process per
+connection until ``timeout`` (two idle connections stalled `/healthz` for 32 s), and ``gthread``
+hands each readable connection to a thread that then waits for the rest of the request, so 50
+half-sent requests starve any smaller thread pool. psycopg 3 (>= 3.1.14) cooperates with gevent's
+monkey-patching on its own; SQLite calls never yield, so a transaction never interleaves with
+another request in the same process.
+
+Command-line flags override anything here (``--bind``, ``--workers``...).
+"""
+
+import os
+import shutil
+import tempfile
+
+bind = f"{os.environ.get('BOARDROOM_BIND_HOST', '127.0.0.1')}:{os.environ.get('PORT') or '5000'}"
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
+worker_class = "gevent"
+worker_connections = 1000
+timeout = 30
+graceful_timeout = 30  # SIGTERM: stop accepting, let requests in flight finish (up to 30 s)
+keepalive = 5
+logger_class = "api.logsafe.RedactingLogger"  # JSON access lines: no query strings, tokens masked
+accesslog = os.environ.get("BOARDROOM_ACCESS_LOG", "-")
+
+
+def on_starting(server):
+    # prometheus_client's multiprocess mode: every worker writes samples under one directory and
+    # any worker's /metrics adds them up. Set before any worker imports prometheus_client.
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.remove(os.path.join(directory, name))
+    else:
+        directory = tempfile.mkdtemp(prefix="boardroom-metrics-")
+        server._boardroom_metrics_dir = directory
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    directory = getattr(server, "_boardroom_metrics_dir", None)
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+# gunicorn >= 25 opens a control socket at one fixed path per user; a second instance on the same
+# machine would take it over. Boardroom does not use gunicornc.
+control_socket_disable = True
