@@ -37,6 +37,13 @@ class RedactingLogger(Logger):
         atoms["U"] = path
         atoms["q"] = ""
         atoms["f"] = redact_path(atoms.get("f") or "-")
+        for key in list(atoms):
+            if key.endswith("}e"):  # raw WSGI environ values: paths with query strings, tokens
+                del atoms[key]
+            elif key in ("{authorization}i", "{cookie}i", "{proxy-authorization}i"):
+                atoms[key] = "***"
+            elif key == "{referer}i":
+                atoms[key] = redact_path(atoms[key])
         return atoms
 
     def access(self, resp, req, environ, request_time):
