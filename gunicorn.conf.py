@@ -26,19 +26,22 @@ logger_class = "api.logsafe.RedactingLogger"  # JSON access lines: no query stri
 accesslog = os.environ.get("BOARDROOM_ACCESS_LOG", "-")
 
 
+# prometheus_client's multiprocess mode: every worker writes samples under one directory and any
+# worker's /metrics adds them up. Set here, when gunicorn reads this file, before anything imports
+# prometheus_client (it picks its storage at import).
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="boardroom-metrics-")
+    _made_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+else:
+    _made_metrics_dir = None
+
+
 def on_starting(server):
-    # prometheus_client's multiprocess mode: every worker writes samples under one directory and
-    # any worker's /metrics adds them up. Set before any worker imports prometheus_client.
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-        for name in os.listdir(directory):
-            if name.endswith(".db"):
-                os.remove(os.path.join(directory, name))
-    else:
-        directory = tempfile.mkdtemp(prefix="boardroom-metrics-")
-        server._boardroom_metrics_dir = directory
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):  # samples of an earlier run would be added to this one's
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
 
 
 def child_exit(server, worker):
@@ -48,9 +51,8 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    directory = getattr(server, "_boardroom_metrics_dir", None)
-    if directory:
-        shutil.rmtree(directory, ignore_errors=True)
+    if _made_metrics_dir:
+        shutil.rmtree(_made_metrics_dir, ignore_errors=True)
 
 
 # gunicorn >= 25 opens a control socket at one fixed path per user; a second instance on the same
