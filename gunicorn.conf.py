@@ -11,9 +11,23 @@ another request in the same process.
 Command-line flags override anything here (``--bind``, ``--workers``...).
 """
 
+import importlib.util
 import os
 import shutil
 import tempfile
+from pathlib import Path
+
+
+def _access_logger():
+    # api/logsafe.py is loaded by its path, not as ``api.logsafe``: importing the ``api`` package
+    # here, in the master, would import psycopg and prometheus_client before the gevent workers
+    # monkey-patch, and psycopg would then wait for PostgreSQL without yielding (a worker whose
+    # request waits on a lock held by another of its own requests would hang).
+    spec = importlib.util.spec_from_file_location("boardroom_logsafe", Path(__file__).with_name("api") / "logsafe.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.RedactingLogger
+
 
 bind = f"{os.environ.get('BOARDROOM_BIND_HOST', '127.0.0.1')}:{os.environ.get('PORT') or '5000'}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
@@ -22,7 +36,7 @@ worker_connections = 1000
 timeout = 30
 graceful_timeout = 30  # SIGTERM: stop accepting, let requests in flight finish (up to 30 s)
 keepalive = 5
-logger_class = "api.logsafe.RedactingLogger"  # JSON access lines: no query strings, tokens masked
+logger_class = _access_logger()  # JSON access lines: no query strings, tokens masked
 accesslog = os.environ.get("BOARDROOM_ACCESS_LOG", "-")
 
 
