@@ -37,7 +37,7 @@ timeout = 30
 graceful_timeout = 30  # SIGTERM: stop accepting, let requests in flight finish (up to 30 s)
 keepalive = 5
 logger_class = _access_logger()  # JSON access lines: no query strings, tokens masked
-accesslog = os.environ.get("BOARDROOM_ACCESS_LOG", "-")
+accesslog = os.environ.get("BOARDROOM_ACCESS_LOG", "-") or None  # set it empty for no access log
 
 
 # prometheus_client's multiprocess mode: every worker writes samples under one directory and any

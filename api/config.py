@@ -30,10 +30,12 @@ def _int(name: str, default: int, minimum: int = 0) -> int:
 
 def _rate(name: str, default: str) -> str:
     value = (os.environ.get(name) or default).strip()
+    if value.lower() == "off":  # e.g. behind a gateway that limits already
+        return "off"
     try:
         parse_many(value)
     except ValueError:
-        raise ConfigError(f"{name} must be a rate such as '600/minute', not {value!r}") from None
+        raise ConfigError(f"{name} must be a rate such as '600/minute' (or 'off'), not {value!r}") from None
     return value
 
 

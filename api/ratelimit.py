@@ -5,7 +5,8 @@ Which counter a request draws on:
 - ``/api/v1`` without a valid token (none, unknown, revoked, malformed): the client address's,
   so guessing tokens costs the guesser;
 - ``/feeds/{token}.ics``: that feed's, keyed by a hash of the feed token (no secret in Redis).
-Probes, docs, the dashboard and ``/metrics`` are not limited, nor CORS preflights.
+Probes, docs, the dashboard and ``/metrics`` are not limited, nor CORS preflights. A limit set to
+``off`` is not applied (for a deployment behind a gateway that limits already).
 
 Counters live in memory (per process) unless ``REDIS_URL`` is set; then every worker and every
 instance shares them. Each limited response carries the IETF httpapi-ratelimit-headers draft's
@@ -51,6 +52,7 @@ def init_limiter(app: Flask, identity: Callable[[], str], api_blueprints, feed_b
     """
     limiter = Limiter(
         key_func=identity,
+        enabled=app.config["RATE_LIMIT"] != "off" or app.config["FEED_RATE_LIMIT"] != "off",
         strategy="moving-window",
         storage_uri=storage_uri(app.config),
         storage_options={"socket_timeout": 2, "socket_connect_timeout": 2} if app.config.get("REDIS_URL") else {},
@@ -59,10 +61,12 @@ def init_limiter(app: Flask, identity: Callable[[], str], api_blueprints, feed_b
     )
     limiter.init_app(app)
     limiter.request_filter(lambda: request.method == "OPTIONS")
-    for blp in api_blueprints:
-        limiter.shared_limit(_api_limit, scope=API_POLICY, error_message=_too_many(API_POLICY))(blp)
-    limiter.limit(_feed_limit, key_func=_feed_key, scope=FEED_POLICY, error_message=_too_many(FEED_POLICY))(
-        feed_blueprint)
+    if app.config["RATE_LIMIT"] != "off":
+        for blp in api_blueprints:
+            limiter.shared_limit(_api_limit, scope=API_POLICY, error_message=_too_many(API_POLICY))(blp)
+    if app.config["FEED_RATE_LIMIT"] != "off":
+        limiter.limit(_feed_limit, key_func=_feed_key, scope=FEED_POLICY, error_message=_too_many(FEED_POLICY))(
+            feed_blueprint)
 
     @app.after_request
     def _ratelimit_headers(response: Response) -> Response:
