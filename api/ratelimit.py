@@ -16,12 +16,15 @@ instance shares them. Each limited response carries the IETF httpapi-ratelimit-h
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 from collections.abc import Callable
 
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RequestLimit
+
+log = logging.getLogger("boardroom.ratelimit")
 
 API_POLICY = "api"
 FEED_POLICY = "feed"
@@ -58,6 +61,7 @@ def init_limiter(app: Flask, identity: Callable[[], str], api_blueprints, feed_b
         storage_options={"socket_timeout": 2, "socket_connect_timeout": 2} if app.config.get("REDIS_URL") else {},
         key_prefix=app.config["RATE_LIMIT_KEY_PREFIX"],
         headers_enabled=False,  # the draft's headers are written below
+        swallow_errors=True,  # Redis unreachable: serve unlimited and log it, rather than fail every request
     )
     limiter.init_app(app)
     limiter.request_filter(lambda: request.method == "OPTIONS")
@@ -73,7 +77,10 @@ def init_limiter(app: Flask, identity: Callable[[], str], api_blueprints, feed_b
         current = limiter.current_limit
         if current is not None:
             policy = FEED_POLICY if request.blueprint == feed_blueprint.name else API_POLICY
-            _write_headers(response, current, policy)
+            try:
+                _write_headers(response, current, policy)
+            except Exception:  # noqa: BLE001 - the counter store is unreachable; the answer stands
+                log.exception("rate-limit headers could not be computed")
         return response
 
     return limiter

@@ -299,3 +299,17 @@ def test_production_with_public_base_url_starts(tmp_path):
                   PUBLIC_BASE_URL="https://boardroom.example.org")
     assert done.returncode == 0, done.stderr
     assert "/metrics" in done.stdout
+
+
+def test_an_unreachable_redis_fails_open(app, coordinator, monkeypatch):
+    """Counters unavailable: requests are served (unlimited, logged), never a 500."""
+    from api import create_app  # noqa: F401 - the app under test is the suite's; its limiter's storage is swapped
+    from limits.storage import storage_from_string
+    from limits.strategies import MovingWindowRateLimiter
+
+    limiter = next(iter(app.extensions["limiter"]))
+    dead = storage_from_string("redis://127.0.0.1:1/0", socket_connect_timeout=0.2, socket_timeout=0.2)
+    monkeypatch.setattr(limiter, "_storage", dead)
+    monkeypatch.setattr(limiter, "_limiter", MovingWindowRateLimiter(dead))
+    r = coordinator.get("/api/v1/trusts")
+    assert r.status_code == 200
