@@ -6,7 +6,7 @@ import json
 import logging
 import os
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -86,8 +86,8 @@ def _register_blueprints(app: Flask) -> tuple[list, object]:
     from api.bookings.routes import blp as bookings_blp
     from api.calendar.routes import feed_files_blp, feeds_blp, invites_blp
     from api.health.routes import blp as health_blp
-    from api.observability import metrics_blp
     from api.interactions.routes import blp as interactions_blp
+    from api.observability import metrics_blp
     from api.outcomes.routes import blp as outcomes_blp
     from api.privacy.routes import blp as privacy_blp
     from api.reports.routes import blp as reports_blp
@@ -125,11 +125,10 @@ def _view_access(app: Flask) -> tuple[str, ...] | None:
 
 
 def _prepare_session() -> None:
+    """Once per request, before the first statement: reads marked ``autocommit_reads`` skip BEGIN/ROLLBACK."""
     if g.get("session_prepared"):
         return
     g.session_prepared = True
-    from flask import current_app
-
     if request.method in SAFE_METHODS and getattr(_view_handler(current_app), "_autocommit_reads", False):
         autocommit_reads(Session())  # before the token lookup: no BEGIN/ROLLBACK round trips at all
 

@@ -22,9 +22,17 @@ import uuid
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 from flask.views import MethodView
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.multiprocess import MultiProcessCollector
 from pythonjsonlogger.json import JsonFormatter
+
 from api.logsafe import redact_path
 from api.web import Blueprint
 

@@ -79,7 +79,7 @@ def init_limiter(app: Flask, identity: Callable[[], str], api_blueprints, feed_b
             policy = FEED_POLICY if request.blueprint == feed_blueprint.name else API_POLICY
             try:
                 _write_headers(response, current, policy)
-            except Exception:  # noqa: BLE001 - the counter store is unreachable; the answer stands
+            except Exception:  # the counter store is unreachable: the answer stands
                 log.exception("rate-limit headers could not be computed")
         return response
 

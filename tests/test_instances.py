@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -146,7 +146,7 @@ def test_overlapping_bookings_at_both_instances_have_one_winner(instances):
     token = new_token(instances)
     with httpx.Client(base_url=instances["bases"][0], headers={"Authorization": f"Bearer {token}"}, timeout=60) as c:
         trust_id = _trust(c, "IN1")
-    base = datetime(2027, 6, 1, 10, tzinfo=timezone.utc)
+    base = datetime(2027, 6, 1, 10, tzinfo=UTC)
     requests = [("POST", "/api/v1/bookings", {"trust_id": trust_id,
                                               "starts_at": (base + timedelta(minutes=5 * i)).isoformat()}, {})
                 for i in range(12)]
@@ -209,7 +209,7 @@ def test_two_workers_for_two_instances_never_send_an_attempt_twice(instances):
         workers = [subprocess.Popen([str(BIN / "flask"), "--app", "wsgi", "webhooks", "deliver", "--poll", "0.2"],
                                     cwd=ROOT, env=instances["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     text=True, start_new_session=True) for _ in range(2)]
-        base = datetime(2027, 7, 1, 10, tzinfo=timezone.utc)
+        base = datetime(2027, 7, 1, 10, tzinfo=UTC)
         bookings = 24
         requests = [("POST", "/api/v1/bookings", {"trust_id": trust_id,
                                                   "starts_at": (base + timedelta(days=i)).isoformat()}, {})

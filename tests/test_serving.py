@@ -192,8 +192,9 @@ def test_every_response_carries_a_request_id(coordinator, client):
 
 
 def test_json_log_lines_carry_the_request_id(coordinator, limit):
-    from api.observability import RequestIdFilter
     from pythonjsonlogger.json import JsonFormatter
+
+    from api.observability import RequestIdFilter
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
@@ -303,9 +304,10 @@ def test_production_with_public_base_url_starts(tmp_path):
 
 def test_an_unreachable_redis_fails_open(app, coordinator, monkeypatch):
     """Counters unavailable: requests are served (unlimited, logged), never a 500."""
-    from api import create_app  # noqa: F401 - the app under test is the suite's; its limiter's storage is swapped
     from limits.storage import storage_from_string
     from limits.strategies import MovingWindowRateLimiter
+
+    from api import create_app  # noqa: F401 - the app under test is the suite's; its limiter's storage is swapped
 
     limiter = next(iter(app.extensions["limiter"]))
     dead = storage_from_string("redis://127.0.0.1:1/0", socket_connect_timeout=0.2, socket_timeout=0.2)

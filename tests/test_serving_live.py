@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -125,7 +125,7 @@ def test_make_run_delivers_a_signed_booking_created_within_ten_seconds(make_run)
         with make_run.client(token) as partner_client:
             hook = partner_client.post("/api/v1/webhooks", json={"url": receiver.url, "events": ["booking.created"]})
             assert hook.status_code == 201, hook.text
-            starts = (datetime.now(timezone.utc) + timedelta(days=40)).replace(hour=10, minute=0, second=0,
+            starts = (datetime.now(UTC) + timedelta(days=40)).replace(hour=10, minute=0, second=0,
                                                                                microsecond=0)
             booked_at = time.monotonic()
             booking = partner_client.post("/api/v1/bookings", json={
@@ -225,7 +225,7 @@ def test_metrics_add_up_every_worker(make_run):
 
 def _count(text: str, route: str) -> float:
     pattern = re.compile(r'^boardroom_http_requests_total\{method="GET",route="%s",status="200"\} ([0-9.e+]+)$'
-                         % re.escape(route), re.M)
+                         % re.escape(route), re.MULTILINE)
     return sum(float(m) for m in pattern.findall(text))
 
 

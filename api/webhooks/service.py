@@ -66,8 +66,8 @@ def _check_endpoint_count(session: Session, partner_id: str) -> None:
     count = session.scalar(select(func.count()).select_from(WebhookEndpoint)
                            .where(WebhookEndpoint.partner_id == partner_id))
     if count >= MAX_PARTNER_ENDPOINTS:
-        raise ValidationFailed({"url": [f"A partner may register at most {MAX_PARTNER_ENDPOINTS} webhooks; "
-                                        "delete one first, or subscribe one hook to more events."]})
+        raise ValidationFailed({"url": [(f"A partner may register at most {MAX_PARTNER_ENDPOINTS} webhooks; "
+                                         "delete one first, or subscribe one hook to more events.")]})
 
 
 def _check_events(partner_hook: bool, events: list[str]) -> None:
