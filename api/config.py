@@ -67,6 +67,13 @@ def _origins() -> list[str]:
     return origins
 
 
+def _log_level() -> str:
+    level = (os.environ.get("BOARDROOM_LOG_LEVEL") or "WARNING").strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"BOARDROOM_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+    return level
+
+
 def _redis_url() -> str | None:
     raw = (os.environ.get("REDIS_URL") or "").strip()
     if raw and urlsplit(raw).scheme not in ("redis", "rediss", "unix"):
@@ -104,6 +111,7 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "RATE_LIMIT_KEY_PREFIX": os.environ.get("BOARDROOM_RATE_LIMIT_PREFIX", "boardroom"),
         "CORS_ORIGINS": _origins(),
         "TRUSTED_PROXIES": _int("BOARDROOM_TRUSTED_PROXIES", 0),
+        "LOG_LEVEL": _log_level(),
         # flask-smorest / apispec
         "API_TITLE": "Boardroom API",
         "API_VERSION": "1.0.0",

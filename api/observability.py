@@ -60,7 +60,7 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def configure_logging() -> None:
+def configure_logging(level: str = "WARNING") -> None:
     """JSON lines on stderr for Boardroom's own loggers, once per process (tests keep pytest's capture)."""
     logger = logging.getLogger("boardroom")
     if any(getattr(h, "_boardroom", False) for h in logger.handlers):
@@ -71,14 +71,15 @@ def configure_logging() -> None:
     handler.setFormatter(JsonFormatter("{asctime}{levelname}{name}{message}{request_id}", style="{",
                                        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    logger.setLevel(level)
     for name in ("flask-limiter",):
         logging.getLogger(name).addHandler(handler)
+        logging.getLogger(name).setLevel(level)
 
 
 def init_app(app: Flask) -> None:
     if not app.testing:
-        configure_logging()
+        configure_logging(app.config["LOG_LEVEL"])
 
     @app.before_request
     def _start():

@@ -9,8 +9,8 @@ LOCKED`` (concurrent workers take disjoint rows without waiting), on SQLite the 
 ``BEGIN IMMEDIATE`` (workers take turns). The bumped ``attempts`` is the claim's fencing token:
 the result is written only if it still matches, so a worker whose lease ran out (it hung or
 died) cannot overwrite the work of the one that took over. The lease is short (``LEASE``, 25 s)
-and renewed for the rest of the batch before each send, so a worker that dies mid-batch holds
-its claims for at most 25 s; the delivery is then sent again: delivery is at least once, and
+and renewed for the rest of the batch before a send that could outlast it, so a worker that dies
+mid-batch holds its claims for at most 25 s; the delivery is then sent again: delivery is at least once, and
 receivers de-duplicate on ``webhook-id``.
 
 Retries. After the n-th failed attempt the next one is due ``5 s * 2**(n-1)`` later (5 s, 10 s,
@@ -54,6 +54,8 @@ BATCH = 10
 # TIMEOUT_SECONDS plus the address check): a live claim never expires, and a worker that dies
 # mid-batch leaves its claims for another worker within LEASE.
 LEASE = timedelta(seconds=25)
+# Renew when less than one send (and its address check) is left on the lease; quick sends never renew.
+RENEW_BEFORE = timedelta(seconds=TIMEOUT_SECONDS + 5)
 POLL_SECONDS = 1.0
 ERROR_TEXT_MAX = 500
 
@@ -239,14 +241,17 @@ def drain(session: Session, *, clock: Clock = utcnow, allow_loopback: bool,
     stats = Stats()
     stats.dispatched = dispatch_all(session, clock())
     while not (stop and stop.is_set()):
-        claims = claim_due(session, clock())
+        claimed_at = clock()
+        claims = claim_due(session, claimed_at)
         if not claims:
             break
+        lease_ends = claimed_at + LEASE
         for index, claim in enumerate(claims):
             if stop and stop.is_set():
                 release(session, claims[index:], clock())
                 break
-            if index:
+            if lease_ends - clock() < RENEW_BEFORE:
+                lease_ends = clock() + LEASE
                 renew(session, claims[index:], clock())
             attempted_at = clock()
             result = send(claim, attempted_at, allow_loopback=allow_loopback, resolver=resolver, post=post)
