@@ -192,11 +192,18 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_end(conn):
         _release_writer(conn.info)
 
+    # A connection handed back to the pool, closed or invalidated mid-transaction gives the lock back too.
     @event.listens_for(engine, "reset")
+    def _on_reset(dbapi_connection, connection_record, reset_state):
+        _release_writer(connection_record.info)
+
     @event.listens_for(engine, "close")
+    def _on_close(dbapi_connection, connection_record):
+        _release_writer(connection_record.info)
+
     @event.listens_for(engine, "invalidate")
-    def _on_pool_end(_dbapi_connection, record, *_args):
-        _release_writer(record.info)
+    def _on_invalidate(dbapi_connection, connection_record, exception):
+        _release_writer(connection_record.info)
 
 
 def _release_writer(info: dict) -> None:
