@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 WORKERS ?= 2
+INSTANCE := $(or $(BOARDROOM_INSTANCE_PATH),instance)
 STAMP := $(VENV)/.installed
 JS_STAMP := tests/js/node_modules/.installed
 
@@ -29,12 +30,13 @@ migrate: $(STAMP)
 
 run: $(STAMP) migrate
 	$(BIN)/flask --app wsgi seed-demo --if-empty
-	@$(BIN)/flask --app wsgi tokens create "make run $$(date +%Y-%m-%dT%H:%M)" --role coordinator | tail -n 1 > instance/coordinator-token.txt
-	@echo "Coordinator token (also in instance/coordinator-token.txt):"
-	@cat instance/coordinator-token.txt
+	@$(BIN)/flask --app wsgi tokens create "make run $$(date +%Y-%m-%dT%H:%M)" --role coordinator | tail -n 1 > $(INSTANCE)/coordinator-token.txt
+	@echo "Coordinator token (also in $(INSTANCE)/coordinator-token.txt):"
+	@cat $(INSTANCE)/coordinator-token.txt
 	@echo "API on http://127.0.0.1:$(PORT)/api/v1  docs on http://127.0.0.1:$(PORT)/docs"
-	BOARDROOM_ENV=$${BOARDROOM_ENV:-development} $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
-		--access-logfile - --logger-class api.logsafe.RedactingLogger wsgi:app
+	@echo "Processes (Procfile, under honcho): web = gunicorn (gunicorn.conf.py), worker = webhook delivery"
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) WEB_CONCURRENCY=$(WORKERS) \
+		BOARDROOM_ENV=$${BOARDROOM_ENV:-development} exec $(BIN)/honcho start -f Procfile -p $(PORT)
 
 wrk:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) || \

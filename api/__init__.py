@@ -6,16 +6,16 @@ import json
 import logging
 import os
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from api import config as config_module
-from api import idempotency
-from api.auth import authenticate, authorise
+from api import idempotency, observability, ratelimit, serving
+from api.auth import Principal, authenticate, authorise
 from api.db import autocommit_reads, make_engine
-from api.errors import ProblemError, internal_error, problem_response, render_http_exception, render_problem
+from api.errors import ProblemError, Unauthorized, internal_error, problem_response, render_http_exception, render_problem
 from api.extensions import Session, api
 from api.logsafe import redact_path
 from api.web import PUBLIC, SAFE_METHODS, buffer_chunked_body, require_json_body
@@ -52,10 +52,16 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_error_handler(OperationalError, _handle_unavailable)
     app.register_error_handler(Exception, _handle_unexpected)
 
-    _register_blueprints(app)
+    observability.init_app(app)  # first: request ids and timing wrap everything below
+    api_blueprints, feed_blueprint = _register_blueprints(app)
     from api.openapi import add_links
     add_links(api.spec)
+    ratelimit.init_limiter(app, _rate_identity, api_blueprints, feed_blueprint)  # checks before auth hooks
     _register_request_hooks(app)
+    serving.init_app(app, _view_handler)
+
+    from api.webhooks.metrics import WebhookCollector
+    observability.register_collector(app, WebhookCollector())
 
     from api.cli import register_commands
     register_commands(app)
@@ -75,13 +81,15 @@ def _configure_docs(app: Flask) -> None:
     app.add_url_rule("/docs/assets/<path:filename>", endpoint="docs_assets", view_func=docs_assets)
 
 
-def _register_blueprints(app: Flask) -> None:
+def _register_blueprints(app: Flask) -> tuple[list, object]:
+    """Register every blueprint; return the rate-limited ``/api/v1`` ones and the feed files' one."""
     from api.accounts.routes import partners_blp, tokens_blp
     from api.audit_routes import audit_blp
     from api.bookings.routes import blp as bookings_blp
     from api.calendar.routes import feed_files_blp, feeds_blp, invites_blp
     from api.health.routes import blp as health_blp
     from api.interactions.routes import blp as interactions_blp
+    from api.observability import metrics_blp
     from api.outcomes.routes import blp as outcomes_blp
     from api.privacy.routes import blp as privacy_blp
     from api.reports.routes import blp as reports_blp
@@ -91,10 +99,12 @@ def _register_blueprints(app: Flask) -> None:
     from api.trusts.routes import blp as trusts_blp
     from api.webhooks.routes import blp as webhooks_blp
 
-    for blp in (health_blp, trusts_blp, topics_blp, speakers_blp, partners_blp, tokens_blp, bookings_blp,
-                scheduling_blp, outcomes_blp, feed_files_blp, feeds_blp, invites_blp, webhooks_blp, reports_blp,
-                interactions_blp, privacy_blp, audit_blp):
+    api_blueprints = [trusts_blp, topics_blp, speakers_blp, partners_blp, tokens_blp, bookings_blp,
+                      scheduling_blp, outcomes_blp, feeds_blp, invites_blp, webhooks_blp, reports_blp,
+                      interactions_blp, privacy_blp, audit_blp]
+    for blp in (health_blp, metrics_blp, feed_files_blp, *api_blueprints):
         api.register_blueprint(blp)
+    return api_blueprints, feed_files_blp
 
 
 def _view_handler(app: Flask):
@@ -116,6 +126,36 @@ def _view_access(app: Flask) -> tuple[str, ...] | None:
     return getattr(_view_handler(app), "_access", None)
 
 
+def _prepare_session() -> None:
+    """Once per request, before the first statement: reads marked ``autocommit_reads`` skip BEGIN/ROLLBACK."""
+    if g.get("session_prepared"):
+        return
+    g.session_prepared = True
+    if request.method in SAFE_METHODS and getattr(_view_handler(current_app), "_autocommit_reads", False):
+        autocommit_reads(Session())  # before the token lookup: no BEGIN/ROLLBACK round trips at all
+
+
+def _bearer_principal() -> Principal:
+    """The request's bearer token as a principal, looked up once per request (raises 401)."""
+    if "bearer" not in g:
+        _prepare_session()
+        try:
+            g.bearer = authenticate(Session(), request.headers.get("Authorization"))
+        except Unauthorized as error:
+            g.bearer = error
+    if isinstance(g.bearer, Unauthorized):
+        raise g.bearer
+    return g.bearer
+
+
+def _rate_identity() -> str:
+    """Whose counter a request draws on: its valid token's, else its client address's."""
+    try:
+        return f"token:{_bearer_principal().token_id}"
+    except Unauthorized:
+        return f"addr:{request.remote_addr or 'unknown'}"
+
+
 def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _bound_body():
@@ -130,12 +170,11 @@ def _register_request_hooks(app: Flask) -> None:
         if roles is None:
             log.error("endpoint %s declares no access rule; refused", request.endpoint)
             return problem_response(403, detail="This endpoint is not open to any role.", slug="forbidden")
-        if request.method in SAFE_METHODS and getattr(_view_handler(app), "_autocommit_reads", False):
-            autocommit_reads(Session())  # before the token lookup: no BEGIN/ROLLBACK round trips at all
+        _prepare_session()
         if roles == (PUBLIC,):
             g.principal = None
         else:
-            g.principal = authenticate(Session(), request.headers.get("Authorization"))
+            g.principal = _bearer_principal()
             authorise(g.principal, roles)
         if request.path.startswith("/api/v1/"):
             require_json_body()

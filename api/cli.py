@@ -43,7 +43,7 @@ def register_commands(app: Flask) -> None:
 
     @tokens_group.command("create")
     @click.argument("name")
-    @click.option("--role", type=click.Choice(["coordinator", "viewer", "partner"]), required=True)
+    @click.option("--role", type=click.Choice(["coordinator", "viewer", "partner", "metrics"]), required=True)
     @click.option("--partner", "partner_slug", help="Partner slug (required for --role partner).")
     def tokens_create(name: str, role: str, partner_slug: str | None) -> None:
         """Create a token and print it alone on the last line (it is stored hashed, shown once)."""

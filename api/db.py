@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -154,6 +155,8 @@ def _configure_sqlite(engine: Engine) -> None:
     # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINTs; take it over
     # (the two hooks SQLAlchemy documents), and begin write transactions with BEGIN IMMEDIATE
     # so concurrent writers serialise instead of failing with "database is locked" mid-way.
+    writer = threading.Lock()
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
@@ -171,6 +174,39 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         if conn.get_execution_options().get("sqlite_immediate"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # One writer per process at a time, queued on a lock that gevent makes cooperative: SQLite's
+            # own busy wait blocks the whole process, so under gevent workers a request waiting for the
+            # write lock held by another request of the same process would stall both until it timed out.
+            if writer.acquire(timeout=30):  # after 30 s, fall back to SQLite's own wait
+                conn.info["sqlite_writer"] = writer
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _release_writer(conn.info)
+                raise
         else:
             conn.exec_driver_sql("BEGIN")
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(conn):
+        _release_writer(conn.info)
+
+    # A connection handed back to the pool, closed or invalidated mid-transaction gives the lock back too.
+    @event.listens_for(engine, "reset")
+    def _on_reset(dbapi_connection, connection_record, reset_state):
+        _release_writer(connection_record.info)
+
+    @event.listens_for(engine, "close")
+    def _on_close(dbapi_connection, connection_record):
+        _release_writer(connection_record.info)
+
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(dbapi_connection, connection_record, exception):
+        _release_writer(connection_record.info)
+
+
+def _release_writer(info: dict) -> None:
+    writer = info.pop("sqlite_writer", None)
+    if writer is not None:
+        writer.release()

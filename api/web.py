@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import flask_smorest
 import marshmallow as ma
-from flask import Response, request
+from flask import Response, current_app, request
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from webargs import missing
@@ -220,6 +220,13 @@ class Blueprint(flask_smorest.Blueprint):
         resp_doc["headers"]["Link"] = "LINK"
 
 
+def no_store(func: Callable) -> Callable:
+    """Mark a view whose answer holds a secret or personal data: it is sent with ``Cache-Control: no-store``
+    (applied in ``api.serving``), so no browser, proxy or client cache keeps it."""
+    func._no_store = True
+    return func
+
+
 def autocommit_reads(func: Callable) -> Callable:
     """Mark a read whose statements are each consistent on their own: on PostgreSQL it runs outside a
     transaction block, saving the BEGIN and ROLLBACK round trips (see ``api.db.autocommit_reads``).
@@ -228,13 +235,26 @@ def autocommit_reads(func: Callable) -> Callable:
     return func
 
 
+def base_url() -> str:
+    """The absolute base for URLs the API hands out (feed addresses), without a trailing slash.
+
+    ``PUBLIC_BASE_URL`` (required in production); without it (development, testing)
+    ``http://127.0.0.1:$PORT``. Never the request's ``Host`` header, which any client can forge.
+    """
+    return current_app.config.get("PUBLIC_BASE_URL") or current_app.config["FALLBACK_BASE_URL"]
+
+
 def link_header(page: int, page_size: int, total: int) -> str:
-    """RFC 8288 links to the first, previous, next and last pages, keeping other query args."""
+    """RFC 8288 links to the first, previous, next and last pages, keeping other query args.
+
+    The targets are relative references (resolved against the request's own URL), so the ``Host``
+    header a client sent never decides them.
+    """
     last = max(1, -(-total // page_size))
     args = request.args.to_dict(flat=True)
 
     def url(p: int) -> str:
-        return request.base_url + "?" + urlencode({**args, "page": p, "page_size": page_size})
+        return request.script_root + request.path + "?" + urlencode({**args, "page": p, "page_size": page_size})
 
     links = [f'<{url(1)}>; rel="first"', f'<{url(last)}>; rel="last"']
     if page > 1:

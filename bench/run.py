@@ -81,10 +81,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+# The app as it was measured before rate limits existed: limits off, no access log. The limiter row
+# turns them on (see measure_size).
+SERVE_ENV = {"BOARDROOM_ENV": "production", "PUBLIC_BASE_URL": "http://127.0.0.1", "BOARDROOM_ACCESS_LOG": "",
+             "BOARDROOM_RATE_LIMIT": "off", "BOARDROOM_FEED_RATE_LIMIT": "off"}
+
+
+def redis_answers() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=1, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
 @contextmanager
-def serve(app: str, url: str, workers: int = 2):
+def serve(app: str, url: str, workers: int = 2, extra_env: dict | None = None):
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "BOARDROOM_ENV": "production", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "DATABASE_URL": url, **SERVE_ENV, "PYTHONPATH": str(ROOT), **(extra_env or {})}
+    if not (extra_env or {}).get("REDIS_URL"):
+        env.pop("REDIS_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
                              f"127.0.0.1:{port}", "--log-level", "warning", app], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
@@ -231,7 +249,7 @@ end
 
 
 def cli_token(url: str) -> str:
-    env = {**os.environ, "DATABASE_URL": url, "BOARDROOM_ENV": "production"}
+    env = {**os.environ, "DATABASE_URL": url, **SERVE_ENV}
     out = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "tokens", "create", "bench",
                           "--role", "coordinator"], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     return out.stdout.strip().splitlines()[-1]
@@ -255,7 +273,7 @@ def pick_ids(url: str) -> dict:
     return {"booking": booking, "speakers": speakers, "trust": trust}
 
 
-def measure_size(url: str, size: int, seconds: float, *, feed: bool = False) -> dict:
+def measure_size(url: str, size: int, seconds: float, *, feed: bool = False, limiter: bool = False) -> dict:
     import httpx
 
     info = build(url, size)
@@ -285,6 +303,9 @@ def measure_size(url: str, size: int, seconds: float, *, feed: bool = False) -> 
         for name, path in paths.items():
             client.get(path)  # warm-up: the first feed request renders and stores VEVENTs seeded without them
             results[name] = wrk(base + path, seconds=seconds, token=None if name == "healthz" else token)
+        if limiter:
+            client.get("/metrics")
+            results["metrics"] = wrk(base + "/metrics", seconds=seconds, token=token)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
             f.write(CREATE_LUA.replace("TRUST", ids["trust"]).replace("TOKEN", token))
         results["create_booking"] = wrk(base + "/api/v1/bookings", seconds=seconds, script=f.name, connections=2)
@@ -311,6 +332,26 @@ def measure_size(url: str, size: int, seconds: float, *, feed: bool = False) -> 
             peak = max(rss_kib(p, "VmHWM") for p in workers)
             results["worker_rss_growth_mib"] = round((peak - rss_before) / 1024, 1)
             results["worker_peak_rss_mib"] = round(peak / 1024, 1)
+    if limiter and redis_answers():
+        # The same list served twice by fresh servers, warmed alike: rate limiting off, then on with its
+        # counters in Redis (moving window) and a limit the load never reaches.
+        prefix = f"bench-{os.getpid()}-{time.monotonic_ns()}"
+        path = "/api/v1/bookings?page_size=50"
+        for name, extra in (("list_bookings_50_limits_off", {}),
+                            ("list_bookings_50_limiter", {"REDIS_URL": REDIS_URL, "BOARDROOM_RATE_LIMIT_PREFIX": prefix,
+                                                          "BOARDROOM_RATE_LIMIT": "100000000/minute"})):
+            with serve("wsgi:app", url, extra_env=extra) as (base, _proc):
+                with httpx.Client(base_url=base, headers=h, timeout=60) as warm:
+                    assert ("RateLimit" in warm.get(path).headers) == bool(extra)
+                wrk(base + path, seconds=1, token=token)  # warm both workers
+                results[name] = wrk(base + path, seconds=seconds, token=token)
+        import redis
+
+        store = redis.Redis.from_url(REDIS_URL)
+        for key in store.scan_iter(f"*{prefix}*"):
+            store.delete(key)
+    elif limiter:
+        print("Redis is not answering on", REDIS_URL, "- the rate-limiter row is left out", file=sys.stderr)
     trust_day = [0]
 
     def create(_client):
@@ -375,6 +416,9 @@ def goals(small: dict, large: dict, feed: dict, base: dict, ical_seconds: float)
         add("speaker feed / get booking at large size (p50)", r, 2.0, r <= 2.0)
     r = large["list_bookings_50"]["rps"] / base["textbook_list_50"]["rps"]
     add("list 50 bookings throughput / textbook list 50", r, 1.0, r >= 1.0)
+    if "list_bookings_50_limiter" in large:
+        r = large["list_bookings_50_limiter"]["rps"] / large["list_bookings_50_limits_off"]["rps"]
+        add("list 50 throughput, rate limits on (Redis) / off", r, 0.9, r >= 0.9)
     q = max(large["list_bookings_50"].get("queries", 99), large["list_bookings_5"].get("queries", 99))
     add("SQL queries per list request (page 5 and 50)", q, 5, q <= 5)
     for name in ("list_bookings_50", "get_booking", "create_booking"):
@@ -426,7 +470,7 @@ def main() -> int:
         ical_seconds = icalendar_from_scratch(feed_n)
         sizes = {}
         sizes[small_n] = measure_size(database_for(small_n, base_url, workdir), small_n, seconds)
-        sizes[large_n] = measure_size(database_for(large_n, base_url, workdir), large_n, seconds)
+        sizes[large_n] = measure_size(database_for(large_n, base_url, workdir), large_n, seconds, limiter=True)
         sizes[feed_n] = measure_size(database_for(feed_n, base_url, workdir), feed_n, seconds, feed=True)
         base = baselines(database_for(small_n, base_url, workdir) if not base_url else
                          f"{base_url.rpartition('/')[0]}/{base_url.rpartition('/')[2]}_{small_n}", seconds)

@@ -101,8 +101,10 @@ def engine(database_url):
 def app(engine, database_url):
     from api import create_app
 
+    # Limits high enough that the suite never trips them; rate-limit tests lower them for themselves.
     return create_app({"TESTING": True, "DATABASE_URL": database_url, "ENGINE": engine,
-                       "PUBLIC_BASE_URL": "https://boardroom.test"})
+                       "PUBLIC_BASE_URL": "https://boardroom.test", "RATE_LIMIT": "1000000/minute",
+                       "FEED_RATE_LIMIT": "1000000/minute", "REDIS_URL": None})
 
 
 @pytest.fixture
@@ -320,7 +322,8 @@ def live_server(tmp_path_factory):
     url = _database_url(tmp_path_factory, suffix="_live")
     migrate(url)
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "BOARDROOM_ENV": "testing"}
+    env = {**os.environ, "DATABASE_URL": url, "BOARDROOM_ENV": "testing", "BOARDROOM_RATE_LIMIT": "1000000/minute"}
+    env.pop("REDIS_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "4", "--threads", "4", "--bind", f"127.0.0.1:{port}",
          "--log-level", "warning", "wsgi:app"],

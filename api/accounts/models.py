@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, UTCDateTime, Versioned
 
-ROLES = ("coordinator", "viewer", "partner")
+ROLES = ("coordinator", "viewer", "partner", "metrics")  # metrics: reads /metrics only
 
 
 class Partner(Versioned, Base):

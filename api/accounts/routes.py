@@ -8,8 +8,8 @@ from flask.views import MethodView
 from api.accounts import service
 from api.accounts.schemas import NewTokenSchema, PartnerPatchSchema, PartnerSchema, TokenListArgs, TokenSchema
 from api.extensions import Session
-from api.web import (Blueprint, ListArgs, conditional, etag_of, paginate, readable, require_if_match,
-                     write_guarded)
+from api.web import (Blueprint, ListArgs, conditional, etag_of, no_store, paginate, readable,
+                     require_if_match, write_guarded)
 
 partners_blp = Blueprint("partners", __name__, url_prefix="/api/v1/partners",
                          description="Partner organisations (NHS Providers first) whose systems book sessions.")
@@ -76,6 +76,7 @@ class Tokens(MethodView):
         """List API tokens (never their secrets)"""
         return paginate(Session(), service.list_tokens(args), pagination_parameters)
 
+    @no_store
     @tokens_blp.access("coordinator")
     @tokens_blp.arguments(TokenSchema, example={"name": "NHS Providers booking system", "role": "partner",
                                                 "partner_id": "6f1c1d2e-6a9b-4b7e-9f3a-2d7c1e0b5a11"})

@@ -16,8 +16,10 @@ from api.web import (
     PUBLIC,
     Blueprint,
     autocommit_reads,
+    base_url,
     conditional,
     etag_of,
+    no_store,
     not_modified,
     paginate,
     readable,
@@ -96,13 +98,9 @@ class BookingInvite(MethodView):
 
 # --- feed subscriptions -----------------------------------------------------------------------
 
-def _base_url() -> str:
-    return current_app.config.get("PUBLIC_BASE_URL") or request.host_url
-
-
 def _with_secret(feed, token: str):
     g.response_holds_secret = feed.id  # an idempotent replay answers 409 naming the feed, not the token
-    feed.url, feed.webcal_url = service.feed_urls(_base_url(), token)
+    feed.url, feed.webcal_url = service.feed_urls(base_url(), token)
     feed.token = token
     return feed
 
@@ -121,6 +119,7 @@ class Feeds(MethodView):
         """
         return paginate(Session(), service.list_feeds(g.principal, args), pagination_parameters)
 
+    @no_store
     @feeds_blp.access("coordinator", "partner")
     @feeds_blp.arguments(FeedSchema, example=FEED_EXAMPLE_BODY)
     @feeds_blp.response(201, NewFeedSchema)
@@ -166,6 +165,7 @@ class FeedById(MethodView):
 
 @feeds_blp.route("/<uuid:feed_id>/rotate")
 class FeedRotation(MethodView):
+    @no_store
     @feeds_blp.access("coordinator", "partner")
     @feeds_blp.response(200, NewFeedSchema)
     @feeds_blp.errors(404)

@@ -10,13 +10,14 @@ from api.privacy import service
 from api.privacy.schemas import ContactExportSchema, SpeakerExportSchema
 from api.speakers.schemas import SpeakerSchema
 from api.trusts.schemas import ContactSchema
-from api.web import Blueprint, etag_of
+from api.web import Blueprint, etag_of, no_store
 
 blp = Blueprint("privacy", __name__, url_prefix="/api/v1",
                 description="Personal data (UK GDPR): export everything held about a person, or erase them.")
 
 @blp.route("/contacts/<uuid:contact_id>/export")
 class ContactExport(MethodView):
+    @no_store
     @blp.access("coordinator")
     @blp.response(200, ContactExportSchema)
     @blp.errors(404)
@@ -53,6 +54,7 @@ class ContactErase(MethodView):
 
 @blp.route("/speakers/<uuid:speaker_id>/export")
 class SpeakerExport(MethodView):
+    @no_store
     @blp.access("coordinator")
     @blp.response(200, SpeakerExportSchema)
     @blp.errors(404)

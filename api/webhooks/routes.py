@@ -12,6 +12,7 @@ from api.web import (
     Blueprint,
     conditional,
     etag_of,
+    no_store,
     paginate,
     readable,
     require_if_match,
@@ -59,6 +60,7 @@ class Webhooks(MethodView):
         """
         return paginate(Session(), service.list_endpoints(g.principal, args), pagination_parameters)
 
+    @no_store
     @blp.access(*WRITERS)
     @blp.arguments(WebhookSchema, example=EXAMPLE)
     @blp.response(201, NewWebhookSchema, headers={"Location": {"description": "URL of the new webhook",
@@ -126,6 +128,7 @@ class WebhookById(MethodView):
 
 @blp.route("/<uuid:webhook_id>/rotate-secret")
 class RotateSecret(MethodView):
+    @no_store
     @blp.access(*WRITERS)
     @blp.response(200, NewWebhookSchema)
     @blp.errors(404, 409)

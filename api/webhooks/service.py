@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from api import audit
+from api.accounts.models import Partner
 from api.auth import Principal
 from api.errors import Conflict, NotFound, ValidationFailed
 from api.outbox import OutboxEvent
@@ -55,6 +56,20 @@ def _check_url(url: str, allow_loopback: bool, resolver: ssrf.Resolver) -> None:
         raise ValidationFailed({"url": [str(exc)]}) from None
 
 
+MAX_PARTNER_ENDPOINTS = 10
+
+
+def _check_endpoint_count(session: Session, partner_id: str) -> None:
+    """A partner has at most ``MAX_PARTNER_ENDPOINTS`` hooks (every event is sent once per hook)."""
+    # Lock the partner's row so two concurrent registrations cannot both see nine (SQLite's writers queue anyway).
+    session.get(Partner, partner_id, with_for_update=True)
+    count = session.scalar(select(func.count()).select_from(WebhookEndpoint)
+                           .where(WebhookEndpoint.partner_id == partner_id))
+    if count >= MAX_PARTNER_ENDPOINTS:
+        raise ValidationFailed({"url": [(f"A partner may register at most {MAX_PARTNER_ENDPOINTS} webhooks; "
+                                         "delete one first, or subscribe one hook to more events.")]})
+
+
 def _check_events(partner_hook: bool, events: list[str]) -> None:
     forbidden = sorted(COORDINATOR_ONLY_EVENTS & set(events))
     if partner_hook and forbidden:
@@ -66,6 +81,8 @@ def create_endpoint(session: Session, principal: Principal, data: dict, *, allow
     """Register a hook for the principal's partner (or programme-wide for a coordinator); return it and its secret."""
     _check_url(data["url"], allow_loopback, resolver)
     _check_events(principal.is_partner, data["events"])
+    if principal.is_partner:
+        _check_endpoint_count(session, principal.partner_id)
     secret = signing.new_secret()
     endpoint = WebhookEndpoint(partner_id=principal.partner_id if principal.is_partner else None,
                                url=data["url"], events=list(data["events"]), description=data.get("description"),

@@ -8,9 +8,10 @@ out by ``LEASE`` in one transaction: on PostgreSQL the candidates are selected `
 LOCKED`` (concurrent workers take disjoint rows without waiting), on SQLite the transaction is
 ``BEGIN IMMEDIATE`` (workers take turns). The bumped ``attempts`` is the claim's fencing token:
 the result is written only if it still matches, so a worker whose lease ran out (it hung or
-died) cannot overwrite the work of the one that took over. A worker that dies mid-send leaves
-the lease to expire and the delivery is sent again: delivery is at least once, and receivers
-de-duplicate on ``webhook-id``.
+died) cannot overwrite the work of the one that took over. The lease is short (``LEASE``, 25 s)
+and renewed for the rest of the batch before a send that could outlast it, so a worker that dies
+mid-batch holds its claims for at most 25 s; the delivery is then sent again: delivery is at least once, and
+receivers de-duplicate on ``webhook-id``.
 
 Retries. After the n-th failed attempt the next one is due ``5 s * 2**(n-1)`` later (5 s, 10 s,
 20 s, ... 11.4 h); after ``MAX_ATTEMPTS`` (15, the last about 22.8 hours after the first) the
@@ -49,8 +50,12 @@ MAX_ATTEMPTS = 15
 FAILING_LIMIT = timedelta(days=3)
 TIMEOUT_SECONDS = 10.0
 BATCH = 10
-# Long enough for a whole batch to time out one by one, so a live claim never expires.
-LEASE = timedelta(seconds=BATCH * TIMEOUT_SECONDS + 60)
+# A claim's lease is renewed before each send, so it only has to outlast one send (at most
+# TIMEOUT_SECONDS plus the address check): a live claim never expires, and a worker that dies
+# mid-batch leaves its claims for another worker within LEASE.
+LEASE = timedelta(seconds=25)
+# Renew when less than one send (and its address check) is left on the lease; quick sends never renew.
+RENEW_BEFORE = timedelta(seconds=TIMEOUT_SECONDS + 5)
 POLL_SECONDS = 1.0
 ERROR_TEXT_MAX = 500
 
@@ -207,6 +212,17 @@ def _disable(endpoint: WebhookEndpoint, reason: str) -> None:
         log.warning("webhook %s disabled: %s", endpoint.id, reason)
 
 
+def renew(session: Session, claims: list[Claim], now: datetime) -> None:
+    """Extend the lease of claims still held (the heartbeat before each send)."""
+    with _transaction(session):
+        for claim in claims:
+            session.execute(update(WebhookDelivery)
+                            .where(WebhookDelivery.id == claim.delivery_id,
+                                   WebhookDelivery.attempts == claim.attempt,
+                                   WebhookDelivery.status == "pending")
+                            .values(next_attempt_at=now + LEASE))
+
+
 def release(session: Session, claims: list[Claim], now: datetime) -> None:
     """Hand back claims that were never sent (a clean stop), so they are due again at once."""
     with _transaction(session):
@@ -225,13 +241,18 @@ def drain(session: Session, *, clock: Clock = utcnow, allow_loopback: bool,
     stats = Stats()
     stats.dispatched = dispatch_all(session, clock())
     while not (stop and stop.is_set()):
-        claims = claim_due(session, clock())
+        claimed_at = clock()
+        claims = claim_due(session, claimed_at)
         if not claims:
             break
+        lease_ends = claimed_at + LEASE
         for index, claim in enumerate(claims):
             if stop and stop.is_set():
                 release(session, claims[index:], clock())
                 break
+            if lease_ends - clock() < RENEW_BEFORE:
+                lease_ends = clock() + LEASE
+                renew(session, claims[index:], clock())
             attempted_at = clock()
             result = send(claim, attempted_at, allow_loopback=allow_loopback, resolver=resolver, post=post)
             record(session, claim, result, attempted_at, clock())

@@ -85,11 +85,15 @@ def test_create_feed_returns_secret_url_once_and_stores_it_hashed(coordinator, p
     assert got.status_code == 200 and "token" not in got.json and got.headers["ETag"]
 
 
-def test_url_uses_the_request_host_without_public_base_url(coordinator, people, app, monkeypatch):
+def test_url_without_public_base_url_is_the_local_server_never_the_host_header(coordinator, people, app,
+                                                                               monkeypatch):
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", None)
-    created = subscribe(coordinator, scope="programme")
-    assert created["url"].startswith("http://localhost/feeds/brf_")
-    assert created["webcal_url"].startswith("webcal://localhost/feeds/brf_")
+    monkeypatch.setitem(app.config, "FALLBACK_BASE_URL", "http://127.0.0.1:5000")
+    r = coordinator.post("/api/v1/feeds", json={"scope": "programme"}, headers={"Host": "evil.example"})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    created = r.json
+    assert created["url"].startswith("http://127.0.0.1:5000/feeds/brf_")
+    assert created["webcal_url"].startswith("webcal://127.0.0.1:5000/feeds/brf_")
 
 
 @pytest.mark.parametrize("body, field", [

@@ -1,0 +1,106 @@
+"""Rate limits: flask-limiter over a moving 60-second window, per token, per client address, per feed.
+
+Which counter a request draws on:
+- ``/api/v1`` with a valid token: that token's (every route shares it);
+- ``/api/v1`` without a valid token (none, unknown, revoked, malformed): the client address's,
+  so guessing tokens costs the guesser;
+- ``/feeds/{token}.ics``: that feed's, keyed by a hash of the feed token (no secret in Redis).
+Probes, docs, the dashboard and ``/metrics`` are not limited, nor CORS preflights. A limit set to
+``off`` is not applied (for a deployment behind a gateway that limits already).
+
+Counters live in memory (per process) unless ``REDIS_URL`` is set; then every worker and every
+instance shares them. Each limited response carries the IETF httpapi-ratelimit-headers draft's
+``RateLimit-Policy`` and ``RateLimit``; a refused one is 429 problem+json with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable
+
+from flask import Flask, Response, current_app, request
+from flask_limiter import Limiter, RequestLimit
+
+log = logging.getLogger("boardroom.ratelimit")
+
+API_POLICY = "api"
+FEED_POLICY = "feed"
+
+
+def _api_limit() -> str:
+    return current_app.config["RATE_LIMIT"]
+
+
+def _feed_limit() -> str:
+    return current_app.config["FEED_RATE_LIMIT"]
+
+
+def _feed_key() -> str:
+    token = (request.view_args or {}).get("token", "")
+    return "feed:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def storage_uri(config) -> str:
+    return config.get("REDIS_URL") or "memory://"
+
+
+def init_limiter(app: Flask, identity: Callable[[], str], api_blueprints, feed_blueprint) -> Limiter:
+    """Attach a limiter to ``app``; ``identity`` names the caller (``token:<id>`` or ``addr:<ip>``).
+
+    Call before the app's own request hooks: the limiter's check must come first, and ``identity``
+    resolves (and remembers for the request) the bearer token itself.
+    """
+    limiter = Limiter(
+        key_func=identity,
+        enabled=app.config["RATE_LIMIT"] != "off" or app.config["FEED_RATE_LIMIT"] != "off",
+        strategy="moving-window",
+        storage_uri=storage_uri(app.config),
+        storage_options={"socket_timeout": 2, "socket_connect_timeout": 2} if app.config.get("REDIS_URL") else {},
+        key_prefix=app.config["RATE_LIMIT_KEY_PREFIX"],
+        headers_enabled=False,  # the draft's headers are written below
+        swallow_errors=True,  # Redis unreachable: serve unlimited and log it, rather than fail every request
+    )
+    limiter.init_app(app)
+    limiter.request_filter(lambda: request.method == "OPTIONS")
+    if app.config["RATE_LIMIT"] != "off":
+        for blp in api_blueprints:
+            limiter.shared_limit(_api_limit, scope=API_POLICY, error_message=_too_many(API_POLICY))(blp)
+    if app.config["FEED_RATE_LIMIT"] != "off":
+        limiter.limit(_feed_limit, key_func=_feed_key, scope=FEED_POLICY, error_message=_too_many(FEED_POLICY))(
+            feed_blueprint)
+
+    @app.after_request
+    def _ratelimit_headers(response: Response) -> Response:
+        current = limiter.current_limit
+        if current is not None:
+            policy = FEED_POLICY if request.blueprint == feed_blueprint.name else API_POLICY
+            try:
+                _write_headers(response, current, policy)
+            except Exception:  # the counter store is unreachable: the answer stands
+                log.exception("rate-limit headers could not be computed")
+        return response
+
+    return limiter
+
+
+def _too_many(policy: str) -> Callable[[], str]:
+    def message() -> str:
+        limit = _feed_limit() if policy == FEED_POLICY else _api_limit()
+        whose = "this feed" if policy == FEED_POLICY else "this token (or, without a valid token, this address)"
+        return f"Too many requests for {whose}: the limit is {limit} over a moving window. Retry after Retry-After seconds."
+    return message
+
+
+def _write_headers(response: Response, current: RequestLimit, policy: str) -> None:
+    """``RateLimit-Policy: "api";q=600;w=60`` and ``RateLimit: "api";r=599;t=60`` (draft -09 syntax)."""
+    quota = current.limit.amount
+    window = current.limit.get_expiry()
+    reset_at, remaining = current.limiter.get_window_stats(current.limit, *current.request_args)
+    seconds = max(0, math.ceil(reset_at - time.time()))
+    response.headers["RateLimit-Policy"] = f'"{policy}";q={quota};w={window}'
+    response.headers["RateLimit"] = f'"{policy}";r={max(0, remaining)};t={seconds}'
+    if current.breached or response.status_code == 429:
+        response.headers["Retry-After"] = str(max(1, seconds))
