@@ -179,6 +179,7 @@ def _register_request_hooks(app: Flask) -> None:
         if request.path.startswith("/api/v1/"):
             require_json_body()
         if request.method not in SAFE_METHODS:
+            request.get_data(cache=True)  # the whole body first: never wait on a client while holding the write lock
             _begin_write()
         if g.principal is not None and request.method == "POST" and "Idempotency-Key" in request.headers:
             return _claim_idempotency_key()
