@@ -52,6 +52,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_error_handler(OperationalError, _handle_unavailable)
     app.register_error_handler(Exception, _handle_unexpected)
 
+    from api.derived import map as derived_map
+    derived_map.install()  # what is stored for reads, and what it depends on: one map, one set of session hooks
     _register_blueprints(app)
     _register_request_hooks(app)
 
@@ -139,12 +141,14 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _commit(response: Response) -> Response:
-        commit_read = g.get("commit_read") if response.status_code < 400 else None
+        commit_read = None
+        if request.method in SAFE_METHODS and response.status_code < 400:
+            commit_read = getattr(_view_handler(app), "_stores_on_read", None)  # api.derived.stores_on_read
         if request.method in SAFE_METHODS and not commit_read:
             Session.rollback()
             return response
         if commit_read == "best-effort":
-            # A cache fill during a read (e.g. feed VEVENTs rendered on demand): never fail the read for it.
+            # A cache fill during a read (stored renderings, report roll-ups): never fail the read for it.
             try:
                 Session.commit()
             except Exception:  # noqa: BLE001

@@ -16,8 +16,9 @@ from api.bookings import documents
 from api.bookings.documents import PARTNER_HIDDEN
 from api.bookings.events import booking_changed, snapshot
 from api.bookings.models import Booking, BookingSpeaker
-from api.calendar import state as data_state
-from api.db import store_during_read, utcnow
+from api import derived
+from api.db import utcnow
+from api.derived import state as data_state
 from api.errors import Conflict, Forbidden, NotFound, SchedulingConflict, ValidationFailed
 from api.speakers.models import Speaker
 from api.topics.service import resolve_slugs
@@ -361,19 +362,15 @@ def _cached_count(session: Session, version, key, statement) -> int:
     return total
 
 
-def _docs(session: Session, rows, partner: bool) -> tuple[list[str], bool]:
-    """The rows' stored JSON texts, and whether some had to be rendered and were stored (not committed).
-
-    Texts cleared since (NULL) are rendered now and stored best effort: the caller commits that cache
-    fill if the database lets it (``g.commit_read = "best-effort"``), and serves the texts either way.
-    """
+def _docs(session: Session, rows, partner: bool) -> list[str]:
+    """The rows' stored JSON texts; texts cleared since (NULL) are filled through ``api.derived.fill`` (rendered,
+    stored best effort: the views say ``@stores_on_read``)."""
     missing = [row.id for row in rows if row.doc is None]
     if not missing:
-        return [row.doc for row in rows], False
-    rendered = documents.render_missing(session, missing)
-    stored = store_during_read(session, lambda: documents.store(
-        session, [(i, *texts) for i, texts in rendered.items()], only_if_missing=True))
-    return [row.doc if row.doc is not None else rendered[row.id][1 if partner else 0] for row in rows], stored
+        return [row.doc for row in rows]
+    name = "json_partner" if partner else "json"
+    rendered = derived.fill(session, "booking", ("json", "json_partner"), missing)
+    return [row.doc if row.doc is not None else rendered[row.id][name] for row in rows]
 
 
 def _doc_column(principal: Principal):
@@ -397,9 +394,8 @@ def _page_statement(principal: Principal, args: dict) -> tuple[Select, tuple]:
     return stmt, key
 
 
-def list_page(session: Session, principal: Principal, args: dict, pagination_parameters) -> tuple[str, bool]:
-    """One page of ``list_bookings`` as a JSON array joined from the stored documents (see ``documents``),
-    and whether documents were stored on the way (see ``_docs``)."""
+def list_page(session: Session, principal: Principal, args: dict, pagination_parameters) -> str:
+    """One page of ``list_bookings`` as a JSON array joined from the stored documents (see ``documents``)."""
     pp = pagination_parameters
     page_stmt, key = _page_statement(principal, args)
     # Core execution on the session's connection: plain rows are all this needs (no ORM result machinery).
@@ -411,8 +407,7 @@ def list_page(session: Session, principal: Principal, args: dict, pagination_par
     # Per filter (and page size, so the first request of each size costs the same queries).
     pp.item_count = _cached_count(session, version, (key, pp.page_size),
                                   lambda: list_bookings(principal, args, [Booking.id]))
-    texts, stored = _docs(session, rows, principal.is_partner)
-    return "[" + ",".join(texts) + "]", stored
+    return "[" + ",".join(_docs(session, rows, principal.is_partner)) + "]"
 
 
 @lru_cache(maxsize=2)
@@ -434,12 +429,11 @@ _Versioned.__name__ = Booking.__name__
 
 
 def get_booking_doc(session: Session, principal: Principal, booking_id: str,
-                    etag_matches) -> tuple[str | None, str, bool]:
-    """GET /bookings/{id} from the stored document: (JSON text, ETag, stored) in one statement.
+                    etag_matches) -> tuple[str | None, str]:
+    """GET /bookings/{id} from the stored document: (JSON text, ETag) in one statement.
 
     ``etag_matches(etag)`` says whether the client already holds that ETag: then the text is None.
-    ``stored``: the document had to be rendered and was stored (see ``_docs``). Another partner's
-    booking is not found (404).
+    Another partner's booking is not found (404).
     """
     partner = principal.is_partner
     row = session.connection().execute(_get_statement(partner), {"booking_id": booking_id}).first()
@@ -447,6 +441,5 @@ def get_booking_doc(session: Session, principal: Principal, booking_id: str,
         raise NotFound("No booking with that id.")
     etag = etag_of(_Versioned(row.id, row.version), view(principal))
     if etag_matches(etag):
-        return None, etag, False
-    texts, stored = _docs(session, [row], partner)
-    return texts[0], etag, stored
+        return None, etag
+    return _docs(session, [row], partner)[0], etag

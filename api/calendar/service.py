@@ -10,7 +10,7 @@ request after the first.
 
 The validators (ETag, Last-Modified) are a function of: the feed (id, scope, target,
 partner), the calendar day (the history and cancellation windows move at midnight UTC),
-the window lengths, and the data state (``api.calendar.state``): a counter bumped in the same
+the window lengths, and the data state (``api.derived.state``): a counter bumped in the same
 transaction as every write to bookings, speaker slots, topics, trusts, speakers or partners,
 which is everything a feed shows (its own speaker/trust/partner name included). A 304 therefore
 reads two indexed rows in one statement whatever the number of bookings; the price is
@@ -34,17 +34,14 @@ from sqlalchemy.types import NullType
 from api import audit
 from api.accounts.models import ApiToken, Partner
 from api.auth import Principal, hash_token
-from api.bookings.calendar import (
-    event_data,
-    feed_vevent,
-    invite_attendees,
-    store_vevents,
-)
+from api import derived
+from api.bookings.calendar import event_data, invite_attendees
 from api.bookings.models import Booking, BookingSpeaker
 from api.calendar import render
-from api.calendar import state as data_state
-from api.calendar.models import DataState, Feed
-from api.db import store_during_read, utcnow
+from api.calendar.models import Feed
+from api.db import utcnow
+from api.derived import state as data_state
+from api.derived.state import DataState
 from api.errors import NotFound, ValidationFailed
 from api.speakers.models import Speaker
 from api.trusts.models import Trust
@@ -166,7 +163,7 @@ class FeedView:
     created_at: datetime
     name: str
     timezone: str
-    state_version: int = 0  # ``api.calendar.state``: 0 before the first write
+    state_version: int = 0  # ``api.derived.state``: 0 before the first write
     state_changed_at: datetime | None = None
 
 
@@ -261,7 +258,7 @@ def _scope_params(view: FeedView, day: datetime, config: Mapping[str, Any]) -> d
 def feed_validators(view: FeedView, now: datetime, config: Mapping[str, Any]) -> Validators:
     """ETag and Last-Modified from what ``feed_by_token`` read, whatever the feed's size.
 
-    The ETag names the data state's version (``api.calendar.state``: bumped in the same
+    The ETag names the data state's version (``api.derived.state``: bumped in the same
     transaction as any write that changes what a feed shows), the feed, the day and the windows.
     Any booking, speaker, trust, topic or partner change anywhere moves every feed's ETag: a
     client then re-reads a feed that may not have changed (cheap: stored texts), but never keeps
@@ -294,9 +291,8 @@ def _rows_statement(scope: str, partnered: bool) -> Select:
     return statement.where(*_in_scope(scope, partnered)).order_by(Booking.starts_at, Booking.id)
 
 
-def build_feed(session: Session, view: FeedView, now: datetime,
-               config: Mapping[str, Any]) -> tuple[bytes, int]:
-    """The feed calendar, and how many VEVENTs had to be rendered (and were stored) for it."""
+def build_feed(session: Session, view: FeedView, now: datetime, config: Mapping[str, Any]) -> bytes:
+    """The feed calendar; VEVENTs not stored (new, or cleared by a rename) are filled through ``api.derived``."""
     connection = session.connection()
     statement = _rows_statement(view.scope, bool(view.partner_id))
     rows = connection.execute(statement, _scope_params(view, day_start(now), config)).all()
@@ -304,10 +300,9 @@ def build_feed(session: Session, view: FeedView, now: datetime,
     texts = [row[1] for row in rows]
     missing = [row[0] for row in rows if row[1] is None]
     if missing:
-        rendered = _render_missing(session, missing, config)
-        texts = [rendered[row[0]] if row[1] is None else row[1] for row in rows]
-        store_during_read(session, lambda: store_vevents(session, list(rendered.items()), only_if_missing=True))
-    return render.feed(texts, spans, name=view.name, timezone=view.timezone), len(missing)
+        rendered = derived.fill(session, "booking", ("vevent",), missing, config)
+        texts = [rendered[row[0]]["vevent"] if row[1] is None else row[1] for row in rows]
+    return render.feed(texts, spans, name=view.name, timezone=view.timezone)
 
 
 def _zone_spans(rows, to_time) -> dict[str, tuple[datetime, datetime]]:
@@ -327,16 +322,3 @@ def _stored_time(dialect):
     """The function that turns a booking time as stored (``_rows_statement``) into an aware datetime."""
     processor = Booking.__table__.c.starts_at.type.dialect_impl(dialect).result_processor(dialect, None)
     return processor or (lambda value: value)
-
-
-def _render_missing(session: Session, booking_ids: list[str], config: Mapping[str, Any]) -> dict[str, str]:
-    """Render the feed VEVENTs of these bookings: three queries per 500 bookings, none per booking."""
-    rendered = {}
-    for start in range(0, len(booking_ids), 500):
-        bookings = session.scalars(
-            select(Booking).where(Booking.id.in_(booking_ids[start:start + 500])).options(
-                joinedload(Booking.trust), selectinload(Booking.topics),
-                selectinload(Booking.speakers).joinedload(BookingSpeaker.speaker))
-        ).unique().all()
-        rendered.update((booking.id, feed_vevent(booking, config)) for booking in bookings)
-    return rendered

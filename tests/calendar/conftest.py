@@ -44,7 +44,7 @@ def create_booking(db, app, create_trust):
     ``speakers`` is a list of ``(speaker, role)``; ``refresh=False`` leaves ``ical_vevent``
     empty, as a booking written before calendars existed would be.
     """
-    from api.bookings.calendar import refresh_calendar
+    from api import derived
     from api.bookings.models import Booking, BookingSpeaker
     from api.topics.models import Topic
     from api.trusts.models import Contact
@@ -71,7 +71,7 @@ def create_booking(db, app, create_trust):
         db().add(booking)
         db().flush()
         if refresh:
-            refresh_calendar(db(), booking, app.config)
+            derived.refresh(db(), booking, app.config)  # as a booking write does
         db().commit()
         return booking_snapshot(booking)
 
@@ -81,7 +81,7 @@ def create_booking(db, app, create_trust):
 @pytest.fixture
 def change_booking(db, app):
     """Change a booking as the bookings service would, then refresh its calendar text."""
-    from api.bookings.calendar import refresh_calendar
+    from api import derived
     from api.bookings.models import Booking
     from api.db import utcnow
 
@@ -103,7 +103,7 @@ def change_booking(db, app):
         if bump:
             booking.sequence += 1
         booking.touch()
-        refresh_calendar(db(), booking, app.config)
+        derived.refresh(db(), booking, app.config)
         db().commit()
         return booking_snapshot(booking)
 

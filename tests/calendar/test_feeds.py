@@ -312,7 +312,7 @@ def test_304_on_if_none_match_and_if_modified_since(coordinator, anon, people, c
 
 
 def test_etag_changes_with_scope_renames_and_the_day(coordinator, anon, people, create_booking, clock, db, app):
-    from api.bookings.calendar import refresh_calendar
+    from api import derived
     from api.bookings.models import Booking, BookingSpeaker
     from api.speakers.models import Speaker
     from api.topics.models import Topic
@@ -342,7 +342,7 @@ def test_etag_changes_with_scope_renames_and_the_day(coordinator, anon, people, 
     booking = db().get(Booking, dropped.id)
     booking.speakers = [s for s in booking.speakers if s.speaker_id != amara.id]
     booking.touch()
-    refresh_calendar(db(), booking, app.config)
+    derived.refresh(db(), booking, app.config)
     db().commit()
     assert db().scalar(select(BookingSpeaker).where(BookingSpeaker.booking_id == dropped.id)) is None
     assert dropped.id not in uids(etag_now())
