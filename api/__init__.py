@@ -77,7 +77,7 @@ def _configure_docs(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from api.accounts.routes import partners_blp, tokens_blp
-    from api.audit_routes import audit_blp
+    from api.audit.routes import audit_blp
     from api.bookings.routes import blp as bookings_blp
     from api.calendar.routes import feed_files_blp, feeds_blp, invites_blp
     from api.health.routes import blp as health_blp

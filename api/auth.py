@@ -36,8 +36,21 @@ class Principal:
     def is_coordinator(self) -> bool:
         return self.role == "coordinator"
 
+    @property
+    def is_system(self) -> bool:
+        """A shell command or job acting without a token (audited with no token id)."""
+        return self.token_id == SYSTEM_TOKEN_ID
 
-SYSTEM = Principal(token_id="system", name="system", role="coordinator")
+
+SYSTEM_TOKEN_ID = "system"
+
+
+def system(name: str = "system") -> Principal:
+    """The principal of a shell command or job (``import-trusts``, retention): a coordinator without a token."""
+    return Principal(token_id=SYSTEM_TOKEN_ID, name=name, role="coordinator")
+
+
+SYSTEM = system()
 
 
 def hash_token(token: str) -> str:

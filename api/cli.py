@@ -72,7 +72,7 @@ def register_commands(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds trusts.")
     def seed_demo(if_empty: bool) -> None:
         """Load a realistic demo programme (trusts, contacts, speakers, bookings, outcomes)."""
-        from api.seed import seed
+        from api.demo import seed
 
         summary = seed(Session(), only_if_empty=if_empty)
         Session.commit()

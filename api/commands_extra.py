@@ -21,7 +21,7 @@ def register(app: Flask) -> None:
         Upserts by ODS code. Each bad row is reported as `line N: reason` (physical lines from 1; a
         header is line 1) and skipped; the good rows are kept.
         """
-        from api.importer import decode, import_trusts
+        from api.trusts.importer import decode, import_trusts
 
         with open(path, "rb") as handle:
             text = decode(handle.read())
@@ -47,7 +47,7 @@ def register(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="List what would be erased and change nothing.")
     def retention(days: int | None, dry_run: bool) -> None:
         """Anonymise contacts of trusts with no booking, interaction or contact update for DAYS days."""
-        from api.auth import Principal
+        from api.auth import system
         from api.privacy.service import apply_retention, stale_contacts
 
         if days is None:
@@ -60,7 +60,7 @@ def register(app: Flask) -> None:
             session.rollback()
             click.echo(f"{len(contacts)} contacts would be erased (idle for more than {days} days); nothing changed")
             return
-        erased = apply_retention(session, Principal(token_id="system", name="privacy retention", role="coordinator"),
+        erased = apply_retention(session, system("privacy retention"),
                                  contacts)
         session.commit()
         click.echo(f"{erased} contacts erased (trusts idle for more than {days} days)")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, Integer, MetaData, String, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
@@ -123,21 +122,6 @@ def _ping_after_idle(engine: Engine) -> None:
             dbapi_connection.rollback()
         except Exception as exc:  # noqa: BLE001 - any failure means this connection is gone
             raise DisconnectionError() from exc
-
-
-def store_during_read(session, store: Callable[[], None]) -> bool:
-    """Run ``store`` (a cache fill during a read: rendered texts written back), best effort.
-
-    SQLite (WAL) refuses at once to turn a read into a write if another connection committed since it
-    began: then the read's transaction is rolled back and False returned; the caller serves what it
-    rendered anyway, and a later read stores it. True: stored, for the request's commit to keep.
-    """
-    try:
-        store()
-    except OperationalError:
-        session.rollback()
-        return False
-    return True
 
 
 def autocommit_reads(session) -> None:

@@ -16,7 +16,6 @@ from api.trusts.models import Contact, Trust
 KINDS = ("board_development", "masterclass", "follow_up")
 FORMATS = ("virtual", "in_person", "hybrid")
 STATUSES = ("requested", "provisional", "confirmed", "delivered", "cancelled")
-LIVE_STATUSES = ("requested", "provisional", "confirmed", "delivered")
 SPEAKER_ROLES = ("guest", "facilitator")
 
 booking_topics = Table(

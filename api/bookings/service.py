@@ -157,10 +157,6 @@ def _raise_if_conflicts(found: list[dict]) -> None:
         raise SchedulingConflict(f"The booking would conflict: {', '.join(kinds)}.", conflicts=found)
 
 
-def _slots(booking: Booking) -> list[scheduling.Slot]:
-    return [scheduling.Slot(s.speaker_id, s.starts_at, s.ends_at) for s in booking.speakers]
-
-
 # --- writing ------------------------------------------------------------------------------------
 
 def create_booking(session: Session, principal: Principal, data: dict) -> Booking:

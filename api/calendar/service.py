@@ -102,7 +102,7 @@ def create_feed(session: Session, principal: Principal, data: dict) -> tuple[Fee
     token = generate_feed_token()
     feed = Feed(scope=data["scope"], speaker_id=data.get("speaker_id"), trust_id=data.get("trust_id"),
                 partner_id=principal.partner_id if principal.is_partner else None,
-                owner_token_id=None if principal.token_id == "system" else principal.token_id,
+                owner_token_id=None if principal.is_system else principal.token_id,
                 token_hash=hash_token(token))
     session.add(feed)
     session.flush()

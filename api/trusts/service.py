@@ -42,10 +42,6 @@ class WithEngagement:
         return getattr(self._trust, name)
 
 
-def trust_view(principal: Principal) -> str:
-    return "partner" if principal.is_partner else "full"
-
-
 def delivered_booking_exists():
     from api.bookings.models import Booking
 

@@ -416,7 +416,7 @@ def test_programme_feed_figures_for_the_demo_data(coordinator, anon, clock, db, 
 
     from api.bookings.models import Booking
     from api.calendar.render import vtimezone_for_years
-    from api.seed import seed
+    from api.demo import seed
 
     clock["now"] = utc(2026, 11, 26, 12)
     seed(db(), today=clock["now"].date())
