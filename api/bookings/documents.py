@@ -1,6 +1,6 @@
 """A booking's JSON, rendered by ``BookingSchema`` when the booking last changed and stored on its row.
 
-``bookings.api_doc`` holds the booking as a coordinator or viewer reads it, ``api_doc_partner`` as its
+``booking_renderings.api_doc`` holds the booking as a coordinator or viewer reads it, ``api_doc_partner`` as its
 partner does (without ``notes`` and ``attendee_ids``). Lists and ``GET /bookings/{id}`` serve these texts
 as they are, joined into one body: no ORM objects, no per-item serialisation on a read. The schema stays
 the one serialiser: the stored text is ``BookingSchema().dump`` of the booking, written in the same

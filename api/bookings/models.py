@@ -63,16 +63,6 @@ class Booking(Versioned, Base):
                                           comment="iCalendar SEQUENCE: grows on reschedule, format/location/link change, cancellation.")
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
-    ical_vevent: Mapped[str | None] = mapped_column(
-        Text, comment="The feed VEVENT, rendered by icalendar when the booking last changed; feeds join these."
-    )
-    api_doc: Mapped[str | None] = mapped_column(
-        Text, comment="The booking's JSON as a coordinator reads it (BookingSchema), rendered when it last "
-                      "changed; lists and GET serve this text. NULL: render on the next read."
-    )
-    api_doc_partner: Mapped[str | None] = mapped_column(
-        Text, comment="The same for its partner: without notes and attendee_ids."
-    )
 
     trust: Mapped[Trust] = relationship()
     topics: Mapped[list[Topic]] = relationship(secondary=booking_topics, order_by=Topic.slug)
@@ -103,3 +93,38 @@ class BookingSpeaker(Id, Base):
 
     booking: Mapped[Booking] = relationship(back_populates="speakers")
     speaker: Mapped[Speaker] = relationship()
+
+
+class BookingRendering(Base):
+    """A booking's stored renderings (``api.derived.map``), kept apart so the ``bookings`` heap stays narrow:
+    counts, conflict checks and report rebuilds read only the booking's own columns."""
+
+    __tablename__ = "booking_renderings"
+
+    booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
+    api_doc: Mapped[str | None] = mapped_column(
+        Text, comment="The booking's JSON as a coordinator reads it (BookingSchema); NULL: render on the next read.")
+    api_doc_partner: Mapped[str | None] = mapped_column(
+        Text, comment="The same for its partner: without notes and attendee_ids.")
+    ical_vevent: Mapped[str | None] = mapped_column(
+        Text, comment="The feed VEVENT (no attendees, organizer or notes); trust and programme feeds join these.")
+
+
+class SpeakerFeedEvent(Base):
+    """Each speaker's feed events kept together, in feed order: a speaker's feed is one range of this table's
+    primary key (WITHOUT ROWID on SQLite, so the rows themselves are stored in key order). Rewritten with the
+    booking's renderings on every booking write (``api.derived.map``)."""
+
+    __tablename__ = "speaker_feed_events"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    speaker_id: Mapped[str] = mapped_column(ForeignKey("speakers.id", ondelete="CASCADE"), primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True, comment="The booking's start.")
+    booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True,
+                                            index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    partner_id: Mapped[str | None] = mapped_column(String(36))
+    timezone: Mapped[str] = mapped_column(String(64))
+    ical_vevent: Mapped[str | None] = mapped_column(Text, comment="The booking's feed VEVENT; NULL: render on read.")

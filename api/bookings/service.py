@@ -15,7 +15,7 @@ from api.bookings import conflicts as scheduling
 from api.bookings import documents
 from api.bookings.documents import PARTNER_HIDDEN
 from api.bookings.events import booking_changed, snapshot
-from api.bookings.models import Booking, BookingSpeaker
+from api.bookings.models import Booking, BookingRendering, BookingSpeaker
 from api import derived
 from api.db import utcnow
 from api.derived import state as data_state
@@ -369,8 +369,11 @@ def _docs(session: Session, rows, partner: bool) -> list[str]:
     return [row.doc if row.doc is not None else rendered[row.id][name] for row in rows]
 
 
-def _doc_column(principal: Principal):
-    return (Booking.api_doc_partner if principal.is_partner else Booking.api_doc).label("doc")
+def _doc_column(partner: bool):
+    return (BookingRendering.api_doc_partner if partner else BookingRendering.api_doc).label("doc")
+
+
+_RENDERED = BookingRendering.booking_id == Booking.id
 
 
 _PAGE_STATEMENTS: dict = {}
@@ -384,8 +387,9 @@ def _page_statement(principal: Principal, args: dict) -> tuple[Select, tuple]:
     if stmt is None:
         if len(_PAGE_STATEMENTS) >= 512:
             _PAGE_STATEMENTS.clear()
-        stmt = list_bookings(principal, args, [Booking.id, _doc_column(principal),
+        stmt = list_bookings(principal, args, [Booking.id, _doc_column(principal.is_partner),
                                                data_state.version_column().label("_state")])
+        stmt = stmt.outerjoin(BookingRendering, _RENDERED)
         stmt = _PAGE_STATEMENTS[key] = stmt.limit(bindparam("page_limit")).offset(bindparam("page_offset"))
     return stmt, key
 
@@ -408,8 +412,8 @@ def list_page(session: Session, principal: Principal, args: dict, pagination_par
 
 @lru_cache(maxsize=2)
 def _get_statement(partner: bool):
-    doc = (Booking.api_doc_partner if partner else Booking.api_doc).label("doc")
-    return select(Booking.id, Booking.partner_id, Booking.version, doc).where(Booking.id == bindparam("booking_id"))
+    return (select(Booking.id, Booking.partner_id, Booking.version, _doc_column(partner))
+            .outerjoin(BookingRendering, _RENDERED).where(Booking.id == bindparam("booking_id")))
 
 
 class _Versioned:

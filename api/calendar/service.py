@@ -36,7 +36,7 @@ from api.accounts.models import ApiToken, Partner
 from api.auth import Principal, hash_token
 from api import derived
 from api.bookings.calendar import event_data, invite_attendees
-from api.bookings.models import Booking, BookingSpeaker
+from api.bookings.models import Booking, BookingRendering, BookingSpeaker, SpeakerFeedEvent
 from api.calendar import render
 from api.calendar.models import Feed
 from api.db import utcnow
@@ -222,22 +222,24 @@ def day_start(now: datetime) -> datetime:
     return datetime.combine(now.astimezone(UTC).date(), time(0), tzinfo=UTC)
 
 
-def _in_scope(scope: str, partnered: bool) -> list:
-    """Conditions for the bookings a feed shows (a speaker's: on its slot rows, joined by ``_rows_statement``).
+def _in_scope(table, scope: str, partnered: bool) -> list:
+    """Conditions for the bookings a feed shows, on ``table``: ``bookings``, or (a speaker's feed) the speaker's
+    own ``speaker_feed_events``, which carry the same columns.
 
     Values are bind parameters (see ``_scope_params``), so each statement is built once per
     kind of feed and SQLAlchemy's compiled cache serves every request after the first.
     """
+    c = table.c
     conditions = [or_(
-        and_(Booking.status != "cancelled", Booking.ends_at >= bindparam("history_from")),
-        and_(Booking.status == "cancelled", Booking.cancelled_at >= bindparam("cancelled_from")),
+        and_(c.status != "cancelled", c.ends_at >= bindparam("history_from")),
+        and_(c.status == "cancelled", c.cancelled_at >= bindparam("cancelled_from")),
     )]
     if scope == "trust":
-        conditions.append(Booking.trust_id == bindparam("trust_id"))
+        conditions.append(c.trust_id == bindparam("trust_id"))
     elif scope == "speaker":
-        conditions.append(BookingSpeaker.speaker_id == bindparam("speaker_id"))
+        conditions.append(c.speaker_id == bindparam("speaker_id"))
     if partnered:
-        conditions.append(Booking.partner_id == bindparam("partner_id"))
+        conditions.append(c.partner_id == bindparam("partner_id"))
     return conditions
 
 
@@ -281,14 +283,19 @@ def _rows_statement(scope: str, partnered: bool) -> Select:
     # like the times themselves: build_feed keeps each zone's earliest start and latest end and
     # converts only those, rather than every row's. They come from the same statement as the texts
     # so every TZID an event uses gets its VTIMEZONE even while other transactions commit.
-    statement = select(Booking.id, Booking.ical_vevent, Booking.timezone,
-                       type_coerce(Booking.starts_at, NullType()), type_coerce(Booking.ends_at, NullType()))
     if scope == "speaker":
-        # Driven from the speaker's slots (the index on speaker_id leads), then one primary-key lookup per
-        # booking: a join, which SQLite runs without first collecting the ids as ``IN (subquery)`` makes
-        # it do. A speaker is on a booking once (a unique constraint), so no booking comes twice.
-        statement = statement.select_from(BookingSpeaker).join(Booking, Booking.id == BookingSpeaker.booking_id)
-    return statement.where(*_in_scope(scope, partnered)).order_by(Booking.starts_at, Booking.id)
+        # One range of the speaker's own rows, stored together in feed order (api.bookings.models.SpeakerFeedEvent).
+        table = SpeakerFeedEvent.__table__
+        columns, key = (table.c.booking_id, table.c.ical_vevent), table.c.booking_id
+        statement = select(*columns, table.c.timezone, type_coerce(table.c.starts_at, NullType()),
+                           type_coerce(table.c.ends_at, NullType()))
+    else:
+        table = Booking.__table__
+        key = table.c.id
+        statement = (select(table.c.id, BookingRendering.ical_vevent, table.c.timezone,
+                            type_coerce(table.c.starts_at, NullType()), type_coerce(table.c.ends_at, NullType()))
+                     .outerjoin(BookingRendering, BookingRendering.booking_id == table.c.id))
+    return statement.where(*_in_scope(table, scope, partnered)).order_by(table.c.starts_at, key)
 
 
 def build_feed(session: Session, view: FeedView, now: datetime, config: Mapping[str, Any]) -> bytes:

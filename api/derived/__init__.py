@@ -31,10 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import Select, bindparam, event, inspect, update
+from sqlalchemy import Select, event, inspect, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from api.db import utcnow
 
@@ -43,7 +42,7 @@ ALL_RENDERINGS = "*"
 
 @dataclass(frozen=True)
 class Rendering:
-    """A stored text of an owner: ``column`` on the owner's rendering table; NULL means render on the next read."""
+    """A stored text of an owner (``column`` in the owner's rendering tables); NULL means render on the next read."""
 
     name: str
     column: str
@@ -53,15 +52,22 @@ class Rendering:
 
 @dataclass(frozen=True)
 class Owner:
-    """An object with stored renderings, and how to load, render and store them."""
+    """An object with stored renderings, and how to load, render, store and clear them.
+
+    Rows passed to ``write`` and ``fill_in`` are ``{"id": owner id, rendering name: text, ...}``. ``write``
+    (after the owner's own write) stores every rendering; ``fill_in`` (a read) stores only texts still missing,
+    never overwriting what a concurrent write stored; ``clear`` sets the named columns NULL for the owners
+    selected. None of them may touch the owner's version or ``updated_at``: bumping is the engine's.
+    """
 
     name: str
     model: type
-    table: Any  # the table holding the rendering columns (keyed by ``key``)
-    key: str  # its column naming the owner's id
     renderings: tuple[Rendering, ...]
     load: Callable[[Session, Sequence[str]], Iterable[Any]]  # ids -> objects with what rendering reads loaded
     render: Callable[[Any, Any, Sequence[str]], dict[str, str]]  # (object, config, names) -> {name: text}
+    write: Callable[[Session, Sequence[Any], list[dict[str, Any]]], None]
+    fill_in: Callable[[Session, list[dict[str, Any]]], None]
+    clear: Callable[[Session, Select, Sequence[str]], None]  # (session, owner ids, column names)
 
     def rendering(self, name: str) -> Rendering:
         return next(r for r in self.renderings if r.name == name)
@@ -135,24 +141,7 @@ def refresh_many(session: Session, objects: Sequence[Any], config: Any = None) -
     config = _config() if config is None else config
     names = [r.name for r in owner.renderings]
     rows = [{"id": obj.id, **owner.render(obj, config, names)} for obj in objects]
-    _store(session, owner, rows, only_if_missing=False)
-    if owner.table is owner.model.__table__:
-        for obj, row in zip(objects, rows):
-            for name in names:
-                set_committed_value(obj, owner.rendering(name).column, row[name])
-
-
-def _store(session: Session, owner: Owner, rows: list[dict[str, Any]], *, only_if_missing: bool) -> None:
-    """Store rendered texts in one executemany per statement, leaving the owner's version and ``updated_at``
-    alone. ``only_if_missing`` (a read filling in) never overwrites a text a concurrent write stored."""
-    if not rows:
-        return
-    names = [n for n in rows[0] if n != "id"]
-    groups = [[n] for n in names] if only_if_missing else [names]
-    connection = session.connection()
-    for group in groups:
-        stmt = store_statement(owner.table, owner.key, {n: owner.rendering(n).column for n in group}, only_if_missing)
-        connection.execute(stmt, [{"_id": row["id"], **{f"_{n}": row[n] for n in group}} for row in rows])
+    owner.write(session, objects, rows)
 
 
 def changed(session: Session, owner_name: str, owner_ids: Select, renderings: Sequence[str] | str = ALL_RENDERINGS,
@@ -171,18 +160,10 @@ def _clear(session: Session, owner: Owner, owner_ids: Select, names: Sequence[st
     bump = any(owner.rendering(n).in_json for n in names)
     if bump:
         names = [r.name for r in owner.renderings]
-    model_table = owner.model.__table__
-    cleared = {owner.rendering(n).column: None for n in names}
-    version = {"version": model_table.c.version + 1, "updated_at": utcnow()}
-    connection = session.connection()
-    if owner.table is model_table:
-        values = {**cleared, **(version if bump else {"updated_at": model_table.c.updated_at})}
-        connection.execute(update(model_table).where(model_table.c.id.in_(owner_ids)).values(values))
-    else:
-        if bump:
-            connection.execute(update(model_table).where(model_table.c.id.in_(owner_ids)).values(version))
-        table = owner.table
-        connection.execute(update(table).where(table.c[owner.key].in_(owner_ids)).values(cleared))
+        table = owner.model.__table__
+        session.connection().execute(update(table).where(table.c.id.in_(owner_ids))
+                                     .values(version=table.c.version + 1, updated_at=utcnow()))
+    owner.clear(session, owner_ids, [owner.rendering(n).column for n in names])
     session.info.setdefault(_EXPIRE, set()).add(owner.name)
     if bump:
         for counter in MAP.counters:
@@ -200,11 +181,9 @@ def _expire(session: Session) -> None:
         return
     for name in names:
         owner = MAP.owners[name]
-        columns = ["version", "updated_at"] + ([r.column for r in owner.renderings]
-                                               if owner.table is owner.model.__table__ else [])
         for obj in list(session.identity_map.values()):
             if isinstance(obj, owner.model):
-                session.expire(obj, columns)
+                session.expire(obj, ["version", "updated_at"])
 
 
 def _dependencies_hit(session: Session) -> list[tuple[Dependency, list[str]]]:
@@ -293,7 +272,7 @@ def fill(session: Session, owner_name: str, names: Sequence[str], ids: Sequence[
         rows += [{"id": obj.id, **owner.render(obj, config, names)}
                  for obj in owner.load(session, ids[start:start + 500])]
     try:
-        _store(session, owner, rows, only_if_missing=True)
+        owner.fill_in(session, rows)
     except OperationalError:
         # SQLite (WAL) refuses at once to turn a read into a write when another connection committed
         # since it began: serve what was rendered; a later read stores it.
@@ -312,17 +291,6 @@ def stores_on_read(func: Callable | None = None, *, best_effort: bool = True) ->
         return view
 
     return mark if func is None else mark(func)
-
-
-def store_statement(table, key: str, columns: dict[str, str], only_if_missing: bool):
-    """An executemany UPDATE storing renderings (``columns``: rendering name -> column), by ``key``."""
-    values = {column: bindparam(f"_{name}") for name, column in columns.items()}
-    if "updated_at" in table.c:
-        values["updated_at"] = table.c.updated_at  # a cache, not a change: no onupdate
-    stmt = update(table).where(table.c[key] == bindparam("_id")).values(values)
-    if only_if_missing:
-        stmt = stmt.where(table.c[next(iter(columns.values()))].is_(None))
-    return stmt
 
 
 def _owner_of(obj: Any) -> Owner:

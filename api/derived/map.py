@@ -27,14 +27,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from api import derived
 from api.accounts.models import Partner
 from api.bookings import documents
 from api.bookings.calendar import feed_vevent
-from api.bookings.models import Booking, BookingSpeaker, booking_attendees, booking_topics
+from api.bookings.models import (Booking, BookingRendering, BookingSpeaker, SpeakerFeedEvent, booking_attendees,
+                                 booking_topics)
 from api.derived import Counter, Dependency, Owner, Rendering
 from api.derived import state as data_state
 from api.reports import rollup
@@ -64,8 +66,65 @@ def _render_booking(booking: Booking, config, names: Sequence[str]) -> dict[str,
     return {name: texts[name] for name in names}
 
 
-BOOKING = Owner(name="booking", model=Booking, table=Booking.__table__, key="id",
-                renderings=(JSON, JSON_PARTNER, VEVENT), load=_load_bookings, render=_render_booking)
+_renderings = BookingRendering.__table__
+_speaker_events = SpeakerFeedEvent.__table__
+_COLUMNS = {r.name: r.column for r in (JSON, JSON_PARTNER, VEVENT)}
+
+
+def _upsert(connection, names: Sequence[str], rows: list[dict], *, only_if_missing: bool) -> None:
+    """INSERT ... ON CONFLICT DO UPDATE of ``booking_renderings`` (one executemany); ``only_if_missing``
+    keeps a text already stored."""
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(_renderings)
+    columns = [_COLUMNS[n] for n in names]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[_renderings.c.booking_id], set_={c: stmt.excluded[c] for c in columns},
+        where=_renderings.c[columns[0]].is_(None) if only_if_missing else None)
+    connection.execute(stmt, [{"booking_id": row["id"], **{_COLUMNS[n]: row[n] for n in names}} for row in rows])
+
+
+def _write_bookings(session: Session, bookings: Sequence[Booking], rows: list[dict]) -> None:
+    """After booking writes: every rendering, and each speaker's feed events rewritten from the booking."""
+    connection = session.connection()
+    _upsert(connection, list(_COLUMNS), rows, only_if_missing=False)
+    ids = [b.id for b in bookings]
+    connection.execute(delete(_speaker_events).where(_speaker_events.c.booking_id.in_(ids)))
+    events = [{"speaker_id": slot.speaker_id, "starts_at": b.starts_at, "booking_id": b.id, "ends_at": b.ends_at,
+               "status": b.status, "cancelled_at": b.cancelled_at, "partner_id": b.partner_id,
+               "timezone": b.timezone, "ical_vevent": row["vevent"]}
+              for b, row in zip(bookings, rows) for slot in b.speakers]
+    if events:
+        connection.execute(insert(_speaker_events), events)
+
+
+def _fill_bookings(session: Session, rows: list[dict]) -> None:
+    """After a read rendered missing texts: store each where it is still missing."""
+    if not rows:
+        return
+    connection = session.connection()
+    names = [n for n in rows[0] if n != "id"]
+    for group in (["json", "json_partner"], ["vevent"]):
+        if group[0] in names:
+            _upsert(connection, group, rows, only_if_missing=True)
+    if "vevent" in names:
+        connection.execute(
+            update(_speaker_events).where(_speaker_events.c.booking_id == bindparam("b_id"),
+                                          _speaker_events.c.ical_vevent.is_(None))
+            .values(ical_vevent=bindparam("b_vevent")),
+            [{"b_id": row["id"], "b_vevent": row["vevent"]} for row in rows])
+
+
+def _clear_bookings(session: Session, booking_ids, columns: Sequence[str]) -> None:
+    connection = session.connection()
+    connection.execute(update(_renderings).where(_renderings.c.booking_id.in_(booking_ids))
+                       .values({c: None for c in columns}))
+    if "ical_vevent" in columns:
+        connection.execute(update(_speaker_events).where(_speaker_events.c.booking_id.in_(booking_ids))
+                           .values(ical_vevent=None))
+
+
+BOOKING = Owner(name="booking", model=Booking, renderings=(JSON, JSON_PARTNER, VEVENT), load=_load_bookings,
+                render=_render_booking, write=_write_bookings, fill_in=_fill_bookings, clear=_clear_bookings)
 
 
 def _by_slot(ids: list[str]):
@@ -104,8 +163,7 @@ DATA_STATE_TABLES = frozenset({m.__tablename__ for m in DATA_STATE_WATCHES} | {"
 
 def counters() -> list[Counter]:
     """In lock order: report months (rows in month order), then the data state's one row, last."""
-    ignored = frozenset(r.column for r in BOOKING.renderings)
-    return [rollup.counter(), data_state.counter(DATA_STATE_WATCHES, DATA_STATE_TABLES, ignored)]
+    return [rollup.counter(), data_state.counter(DATA_STATE_WATCHES, DATA_STATE_TABLES)]
 
 
 def install() -> None:

@@ -1,8 +1,7 @@
 """The data state: one counter that moves with every committed change a feed or a booking list shows.
 
 A write bumps ``data_state.version`` (and ``changed_at``) in its own transaction, just before it
-commits: every ORM flush that inserts, deletes or changes a row of a watched model (except its stored
-renderings, a cache), every ORM bulk ``insert``/``update``/``delete`` statement on a watched table, and
+commits: every ORM flush that inserts, deletes or changes a row of a watched model, every ORM bulk ``insert``/``update``/``delete`` statement on a watched table, and
 every owner bumped by ``api.derived`` mark the session; the mark is turned into one upsert before the
 commit. What is watched is declared in the map (``api.derived.map``), not here. The map orders this
 counter last, so its row lock is taken after every other lock a write takes and is held only until the
@@ -46,13 +45,11 @@ def mark_changed(session: Session) -> None:
     session.info[_MARK] = True
 
 
-def counter(watched: tuple[type, ...], tables: frozenset[str], ignored: frozenset[str]) -> Counter:
-    """The data state as a counter of the map: ``watched`` models and ``tables`` (bulk statements) move
-    it; ``ignored`` attributes (stored renderings) do not."""
+def counter(watched: tuple[type, ...], tables: frozenset[str]) -> Counter:
+    """The data state as a counter of the map: ``watched`` models and ``tables`` (bulk statements) move it."""
 
     def changed(obj) -> bool:
-        state = inspect(obj)
-        return any(attr.key not in ignored and attr.history.has_changes() for attr in state.attrs)
+        return any(attr.history.has_changes() for attr in inspect(obj).attrs)
 
     def after_flush(session: Session) -> None:
         if session.info.get(_MARK):

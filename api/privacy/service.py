@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from api import audit, derived, outbox
 from api.audit import AuditEvent
 from api.auth import Principal
-from api.bookings.models import Booking, BookingSpeaker, booking_attendees
+from api.bookings.models import Booking, BookingRendering, BookingSpeaker, booking_attendees
 from api.db import utcnow
 from api.errors import NotFound
 from api.idempotency import IdempotencyRecord
@@ -100,7 +100,8 @@ def _scrub_everywhere(session: Session, terms: list[str], entity_id: str) -> Non
         delivery.payload = _scrub(delivery.payload, pattern)
     # Stored renderings still showing a former name (one the rename hooks of api.derived never saw, such as a
     # text written before them): rendered again without it, as a new version of the booking.
-    derived.changed(session, "booking", select(Booking.id).where(_like_any(Booking.ical_vevent, terms)))
+    derived.changed(session, "booking", select(BookingRendering.booking_id)
+                    .where(_like_any(BookingRendering.ical_vevent, terms)))
 
 
 PERSONAL = frozenset({"name", "email", "phone", "notes", "bio", "summary"})

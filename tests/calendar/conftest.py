@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 
 # The four parsers and their fixtures live with the rendering tests; share them, don't copy them.
 from tests.calendar.test_render import (  # noqa: F401
@@ -41,8 +41,8 @@ def booking_snapshot(booking) -> SimpleNamespace:
 def create_booking(db, app, create_trust):
     """Create a booking (with speakers, attendees, topics) and store its feed VEVENT.
 
-    ``speakers`` is a list of ``(speaker, role)``; ``refresh=False`` leaves ``ical_vevent``
-    empty, as a booking written before calendars existed would be.
+    ``speakers`` is a list of ``(speaker, role)``; ``refresh=False`` clears its stored VEVENT, as a
+    rename of something it shows does.
     """
     from api import derived
     from api.bookings.models import Booking, BookingSpeaker
@@ -70,8 +70,9 @@ def create_booking(db, app, create_trust):
                                                    ends_at=ends_at, live=booking.live))
         db().add(booking)
         db().flush()
-        if refresh:
-            derived.refresh(db(), booking, app.config)  # as a booking write does
+        derived.refresh(db(), booking, app.config)  # as a booking write does
+        if not refresh:  # as after a rename: the feed renders them again
+            derived.changed(db(), "booking", select(Booking.id).where(Booking.id == booking.id), ["vevent"])
         db().commit()
         return booking_snapshot(booking)
 

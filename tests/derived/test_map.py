@@ -54,18 +54,26 @@ def programme(coordinator, make_trust, make_contact, book, speaker_with, seeded_
     assert r.status_code == 201, r.json
     r = coordinator.put(f"/api/v1/bookings/{r.json['id']}/speakers/{speaker.id}", json={})
     assert r.status_code == 200, r.json
-    feed = coordinator.post("/api/v1/feeds", json={"scope": "programme"})
-    assert feed.status_code == 201, feed.json
+    feeds = [coordinator.post("/api/v1/feeds", json=body) for body in
+             ({"scope": "programme"}, {"scope": "speaker", "speaker_id": speaker.id})]
+    assert all(feed.status_code == 201 for feed in feeds)
     return {"trust": trust, "contacts": contacts, "speaker": speaker, "booking": r.json, "etag": r.headers["ETag"],
-            "feed": feed.json["url"].removeprefix("https://boardroom.test")}
+            "feeds": [feed.json["url"].removeprefix("https://boardroom.test") for feed in feeds]}
 
 
 def _stored_and_fresh(db, app, booking_id: str) -> tuple[dict, dict]:
+    """Each rendering as stored (the speaker feed's copies of the VEVENT as ``vevent@speaker``) and as a fresh
+    render of the booking now."""
+    from api.bookings.models import BookingRendering, SpeakerFeedEvent
+
     session = db()
     session.expire_all()
-    row = session.execute(select(*[BOOKING.table.c[r.column] for r in BOOKING.renderings])
-                          .where(BOOKING.table.c.id == booking_id)).one()
+    row = session.execute(select(*[getattr(BookingRendering, r.column) for r in BOOKING.renderings])
+                          .where(BookingRendering.booking_id == booking_id)).one()
     stored = {r.name: value for r, value in zip(BOOKING.renderings, row)}
+    copies = set(session.scalars(select(SpeakerFeedEvent.ical_vevent).where(SpeakerFeedEvent.booking_id == booking_id)))
+    assert len(copies) == 1
+    stored["vevent@speaker"] = copies.pop()
     (booking,) = BOOKING.load(session, [booking_id])
     return stored, BOOKING.render(booking, app.config, [r.name for r in BOOKING.renderings])
 
@@ -75,7 +83,7 @@ def test_a_change_to_a_dependency_reaches_every_rendering_that_shows_it(coordina
                                                                         dependency):
     booking_id = programme["booking"]["id"]
     url = f"/api/v1/bookings/{booking_id}"
-    feed_etag = anon.get(programme["feed"]).headers["ETag"]
+    feed_etags = [anon.get(feed).headers["ETag"] for feed in programme["feeds"]]
     _, before = _stored_and_fresh(db, app, booking_id)
     since = datetime.now(timezone.utc)
     time.sleep(0.01)
@@ -85,14 +93,15 @@ def test_a_change_to_a_dependency_reaches_every_rendering_that_shows_it(coordina
     # What clients read (filling what was cleared): the booking, the list, the feed.
     got = coordinator.get(url, headers={"If-None-Match": programme["etag"]})
     listed = coordinator.get("/api/v1/bookings", query_string={"updated_since": since.isoformat()}).json
-    feed = anon.get(programme["feed"], headers={"If-None-Match": feed_etag})
-    assert feed.status_code == 200 and feed.headers["ETag"] != feed_etag
+    feeds = [anon.get(feed, headers={"If-None-Match": etag}) for feed, etag in zip(programme["feeds"], feed_etags)]
+    assert all(feed.status_code == 200 and feed.headers["ETag"] != etag for feed, etag in zip(feeds, feed_etags))
 
     stored, fresh = _stored_and_fresh(db, app, booking_id)
     for name in dependency.renderings:
         assert fresh[name] != before[name], f"{dependency.name} is not shown by {name}: the map is wrong"
         assert stored[name] == fresh[name], name
-    assert fresh["vevent"] in feed.get_data(as_text=True)
+    assert stored["vevent@speaker"] == fresh["vevent"]
+    assert all(fresh["vevent"] in feed.get_data(as_text=True) for feed in feeds)
 
     if any(BOOKING.rendering(n).in_json for n in dependency.renderings):
         assert got.status_code == 200 and got.headers["ETag"] != programme["etag"]
@@ -110,6 +119,7 @@ def test_no_rendering_shows_a_related_column_the_map_does_not_declare(db, app, p
     """Change every text column of every related row in memory: a rendering that changes must be declared."""
     booking_id = programme["booking"]["id"]
     session = db()
+    session.expire_all()
     (booking,) = BOOKING.load(session, [booking_id])
     names = [r.name for r in BOOKING.renderings]
     base = BOOKING.render(booking, app.config, names)
