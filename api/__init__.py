@@ -52,8 +52,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_error_handler(OperationalError, _handle_unavailable)
     app.register_error_handler(Exception, _handle_unexpected)
 
-    from api.derived import map as derived_map
+    from api import derived_map
     derived_map.install()  # what is stored for reads, and what it depends on: one map, one set of session hooks
+    from api.bookings.service import delivered_booking_exists
+    from api.reports.service import engagement
+    from api.trusts.service import register_engagement
+    register_engagement(engagement, delivered_booking_exists)  # what a trust shows about its bookings
     _register_blueprints(app)
     _register_request_hooks(app)
 

@@ -16,7 +16,7 @@ Rendering                   Shows
                             (slugs), speakers' names and ``updated_at`` (``BookingSchema``)
 ``json_partner``            the same without ``notes`` and ``attendee_ids``
 ``vevent``                  the booking's fields, ``updated_at`` (DTSTAMP), the trust's name, the
-                            speakers' names, the topics' names (``api.bookings.calendar``)
+                            speakers' names, the topics' names (``api.calendar.events``)
 ==========================  =======================================================================
 
 A booking's own writes (fields, status, slots, attendees, topics) re-render all three in the same
@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, joinedload
 from api import derived
 from api.accounts.models import Partner
 from api.bookings import documents
-from api.bookings.calendar import feed_vevent
+from api.calendar.events import feed_vevent
 from api.bookings.models import (Booking, BookingRendering, BookingSpeaker, SpeakerFeedEvent, booking_attendees,
                                  booking_topics)
 from api.derived import Counter, Dependency, Owner, Rendering

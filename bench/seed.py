@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from api import derived
 from api.bookings import documents
-from api.derived import map as derived_map
+from api import derived_map
 from api.bookings.models import Booking, BookingSpeaker, booking_attendees, booking_topics
 from api.outcomes.models import NextStep, Outcome
 from api.speakers.models import AvailabilityWindow, Speaker

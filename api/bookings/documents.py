@@ -4,7 +4,7 @@
 partner does (without ``notes`` and ``attendee_ids``). Lists and ``GET /bookings/{id}`` serve these texts
 as they are, joined into one body: no ORM objects, no per-item serialisation on a read. The schema stays
 the one serialiser: the stored text is ``BookingSchema().dump`` of the booking, written in the same
-transaction as the change. Both are renderings of ``api.derived.map``: ``api.derived`` stores them,
+transaction as the change. Both are renderings of ``api.derived_map``: ``api.derived`` stores them,
 clears them (and bumps the booking's version) when something they show changes elsewhere, and fills
 them on a read that meets a NULL.
 """

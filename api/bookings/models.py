@@ -96,7 +96,7 @@ class BookingSpeaker(Id, Base):
 
 
 class BookingRendering(Base):
-    """A booking's stored renderings (``api.derived.map``), kept apart so the ``bookings`` heap stays narrow:
+    """A booking's stored renderings (``api.derived_map``), kept apart so the ``bookings`` heap stays narrow:
     counts, conflict checks and report rebuilds read only the booking's own columns."""
 
     __tablename__ = "booking_renderings"
@@ -113,7 +113,7 @@ class BookingRendering(Base):
 class SpeakerFeedEvent(Base):
     """Each speaker's feed events kept together, in feed order: a speaker's feed is one range of this table's
     primary key (WITHOUT ROWID on SQLite, so the rows themselves are stored in key order). Rewritten with the
-    booking's renderings on every booking write (``api.derived.map``)."""
+    booking's renderings on every booking write (``api.derived_map``)."""
 
     __tablename__ = "speaker_feed_events"
     __table_args__ = {"sqlite_with_rowid": False}

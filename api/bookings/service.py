@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -86,6 +86,11 @@ def get_booking(session: Session, principal: Principal, booking_id: str) -> Book
     if booking is None or principal.is_partner and booking.partner_id != principal.partner_id:
         raise NotFound("No booking with that id.")
     return booking
+
+
+def delivered_booking_exists():
+    """The condition "this trust has a delivered booking" (the trusts list's ``engaged`` filter)."""
+    return exists().where(Booking.trust_id == Trust.id, Booking.status == "delivered")
 
 
 # --- shared checks ------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """A booking as iCalendar: its EventData for invites and feeds, and its feed VEVENT.
 
 The feed VEVENT (the public view: no attendees, no organizer address, no internal notes) is one of the
-booking's stored renderings: ``api.derived.map`` declares what it shows, and ``api.derived`` stores it
+booking's stored renderings: ``api.derived_map`` declares what it shows, and ``api.derived`` stores it
 after every booking write and clears it when a trust, speaker or topic it names is renamed.
 """
 

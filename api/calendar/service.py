@@ -35,7 +35,7 @@ from api import audit
 from api.accounts.models import ApiToken, Partner
 from api.auth import Principal, hash_token
 from api import derived
-from api.bookings.calendar import event_data, invite_attendees
+from api.calendar.events import event_data, invite_attendees
 from api.bookings.models import Booking, BookingRendering, BookingSpeaker, SpeakerFeedEvent
 from api.calendar import render
 from api.calendar.models import Feed

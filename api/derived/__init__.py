@@ -4,7 +4,7 @@ Reads are fast because writes store what reads need (a booking's JSON for two au
 VEVENT), move a data-state counter (feed ETags, list counts) and mark report months. This package
 keeps that correct in one place:
 
-- **The map** (``api.derived.map``, assembled by ``create_app``): every ``Owner`` (an object whose
+- **The map** (``api.derived_map``, assembled by ``create_app``): every ``Owner`` (an object whose
   renderings are stored: a booking), its ``Rendering``s, and every ``Dependency`` — a column of
   another model that a rendering shows (a speaker's name, a topic's slug...), with the SQL that finds
   the owners showing it. Counters (report months, the data state) are ``Counter``s, called in the

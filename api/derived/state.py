@@ -3,7 +3,7 @@
 A write bumps ``data_state.version`` (and ``changed_at``) in its own transaction, just before it
 commits: every ORM flush that inserts, deletes or changes a row of a watched model, every ORM bulk ``insert``/``update``/``delete`` statement on a watched table, and
 every owner bumped by ``api.derived`` mark the session; the mark is turned into one upsert before the
-commit. What is watched is declared in the map (``api.derived.map``), not here. The map orders this
+commit. What is watched is declared in the map (``api.derived_map``), not here. The map orders this
 counter last, so its row lock is taken after every other lock a write takes and is held only until the
 commit: writers do not deadlock on it.
 

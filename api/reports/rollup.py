@@ -1,7 +1,7 @@
 """The monthly report roll-ups: session hooks that mark months changed, and the per-month rebuild.
 
 Writing. Every ORM flush that inserts, deletes or changes what the programme report counts marks the
-Europe/London months it touched (a counter of the map, ``api.derived.map``): a booking's status, start
+Europe/London months it touched (a counter of the map, ``api.derived_map``): a booking's status, start
 (its old and its new month) or trust; a booking's speakers; an outcome's scores or themes (its booking's month). ORM bulk ``insert``/``update``/
 ``delete`` statements on those tables are caught too; one that cannot be attributed to months (a bulk
 delete, an update of a counted column) marks every month. In ``before_commit`` the marks become one upsert
@@ -282,7 +282,7 @@ def _clear(session: Session) -> None:
 
 
 def counter() -> derived.Counter:
-    """The report months as a counter of the map (``api.derived.map``), ordered before the data state."""
+    """The report months as a counter of the map (``api.derived_map``), ordered before the data state."""
     return derived.Counter(name="report_months", after_flush=_after_flush, bulk=_bulk_dml, before_commit=_bump,
                    after_commit=_committed, after_rollback=_clear,
                    description="Europe/London months whose roll-ups must be rebuilt: " + ", ".join(

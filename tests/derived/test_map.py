@@ -1,4 +1,4 @@
-"""Tests generated from the map of derived state (``api.derived.map``).
+"""Tests generated from the map of derived state (``api.derived_map``).
 
 For every dependency: change it through the API, then every rendering that shows it equals a fresh
 render, the booking's ETag moved and ``updated_since`` returns it when its JSON shows the dependency,
@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.types import String, Text
 
-from api.derived.map import BOOKING, DEPENDENCIES
+from api.derived_map import BOOKING, DEPENDENCIES
 from tests.bookings.conftest import book, iso, make_contact, make_trust, speaker_with  # noqa: F401 (fixtures)
 
 STARTS = datetime(2027, 6, 7, 10, tzinfo=timezone.utc)
