@@ -44,6 +44,8 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app, spec_kwargs=init_spec())
     from api.openapi import register_components
     register_components(api.spec)
+    from api.webhooks.schemas import register_openapi as register_webhooks
+    register_webhooks(api.spec)  # the document's `webhooks` section
     api.handle_http_exception = _handle_http_exception  # problem+json for every HTTP error
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(ProblemError, _handle_problem)
@@ -58,6 +60,11 @@ def create_app(config: dict | None = None) -> Flask:
     from api.reports.service import engagement
     from api.trusts.service import register_engagement
     register_engagement(engagement, delivered_booking_exists)  # what a trust shows about its bookings
+    from api.bookings.service import register_scheduling
+    from api.scheduling import conflicts, service as scheduling_service
+    from api.speakers.service import register_availability
+    register_scheduling(conflicts.lock, conflicts.find_conflicts)  # booking writes check conflicts
+    register_availability(scheduling_service.available_speaker_ids)  # the speakers list's available_* filter
     _register_blueprints(app)
     _register_request_hooks(app)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text,
@@ -17,6 +18,15 @@ KINDS = ("board_development", "masterclass", "follow_up")
 FORMATS = ("virtual", "in_person", "hybrid")
 STATUSES = ("requested", "provisional", "confirmed", "delivered", "cancelled")
 SPEAKER_ROLES = ("guest", "facilitator")
+TRANSITIONS = {
+    "requested": ("provisional", "confirmed", "cancelled"),
+    "provisional": ("confirmed", "cancelled"),
+    "confirmed": ("delivered", "cancelled"),
+    "delivered": (),
+    "cancelled": (),
+}
+# Changes that calendar clients must see as a new version of the invite (iCalendar SEQUENCE).
+SEQUENCE_FIELDS = ("starts_at", "ends_at", "format", "location", "video_url")
 
 booking_topics = Table(
     "booking_topics",
@@ -70,6 +80,56 @@ class Booking(Versioned, Base):
     speakers: Mapped[list[BookingSpeaker]] = relationship(
         back_populates="booking", cascade="all, delete-orphan", order_by="BookingSpeaker.starts_at",
     )
+
+    # --- single-row rules ---------------------------------------------------------------------------
+
+    def next_statuses(self) -> tuple[str, ...]:
+        return TRANSITIONS[self.status]
+
+    def can_become(self, status: str) -> bool:
+        """Whether the lifecycle allows moving from this status to ``status``."""
+        return status in TRANSITIONS[self.status]
+
+    def schedule(self) -> tuple:
+        """What calendar clients must see as a new version when it changes (iCalendar SEQUENCE)."""
+        return tuple(getattr(self, field) for field in SEQUENCE_FIELDS)
+
+    def slots_moved_to(self, starts_at: datetime, ends_at: datetime,
+                       ) -> tuple[dict[BookingSpeaker, tuple[datetime, datetime]], list[str]]:
+        """Where each speaker's slot goes if the booking moves: own slots shift with the start, the rest take the
+        new range; and the names of speakers whose slot would then fall outside the booking."""
+        delta = starts_at - self.starts_at
+        moved, outside = {}, []
+        for slot in self.speakers:
+            start, end = (slot.starts_at + delta, slot.ends_at + delta) if slot.own_slot else (starts_at, ends_at)
+            if start < starts_at or end > ends_at:
+                outside.append(slot.speaker.name)
+            moved[slot] = (start, end)
+        return moved, outside
+
+    def reschedule(self, starts_at: datetime, ends_at: datetime,
+                   moved: dict[BookingSpeaker, tuple[datetime, datetime]]) -> None:
+        """Move the booking and its speakers' slots (``slots_moved_to``'s answer)."""
+        if starts_at != self.starts_at:
+            self.starts_at = starts_at
+        self.ends_at = ends_at
+        for slot, (start, end) in moved.items():
+            slot.starts_at, slot.ends_at = start, end
+
+    def cancel(self, when: datetime) -> None:
+        """Cancelled: the booking and its speakers' slots no longer hold their time."""
+        self.status, self.live, self.cancelled_at = "cancelled", False, when
+        for slot in self.speakers:
+            slot.live = False
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A speaker's proposed time in a booking (what conflict finding checks)."""
+
+    speaker_id: str
+    starts_at: datetime
+    ends_at: datetime
 
 
 class BookingSpeaker(Id, Base):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -11,11 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.auth import Principal
-from api.bookings import conflicts as scheduling
 from api.bookings import documents
 from api.bookings.documents import PARTNER_HIDDEN
 from api.bookings.events import booking_changed, snapshot
-from api.bookings.models import Booking, BookingRendering, BookingSpeaker
+from api.bookings.models import Booking, BookingRendering, BookingSpeaker, Slot
 from api import derived
 from api.db import utcnow
 from api.derived import state as data_state
@@ -27,19 +28,26 @@ from api.web import Redacted, apply_sort, etag_of, split_csv
 
 DEFAULT_LENGTH = timedelta(minutes=180)
 PARTNER_UNSETTABLE = ("notes", "attendee_ids")
-# Changes that calendar clients must see as a new version of the invite (iCalendar SEQUENCE).
-SEQUENCE_FIELDS = ("starts_at", "ends_at", "format", "location", "video_url")
-TRANSITIONS = {
-    "requested": ("provisional", "confirmed", "cancelled"),
-    "provisional": ("confirmed", "cancelled"),
-    "confirmed": ("delivered", "cancelled"),
-    "delivered": (),
-    "cancelled": (),
-}
 TITLES = {"board_development": "Board development session", "masterclass": "Masterclass",
           "follow_up": "Follow-up session"}
 SORTS = {"id": Booking.id, "starts_at": Booking.starts_at, "created_at": Booking.created_at,
          "updated_at": Booking.updated_at, "status": Booking.status, "title": Booking.title}
+
+
+@dataclass
+class Scheduling:
+    """Conflict finding (``api.scheduling.conflicts``: it reads bookings, speakers and trusts, so it sits above
+    this package), registered by ``create_app``: ``lock`` the rows a write depends on, then ``find_conflicts``."""
+
+    lock: Callable[..., None] | None = None
+    find_conflicts: Callable[..., list[dict]] | None = None
+
+
+SCHEDULING = Scheduling()
+
+
+def register_scheduling(lock: Callable[..., None], find_conflicts: Callable[..., list[dict]]) -> None:
+    SCHEDULING.lock, SCHEDULING.find_conflicts = lock, find_conflicts
 
 
 def present(booking: Booking, principal: Principal) -> Any:
@@ -186,8 +194,8 @@ def create_booking(session: Session, principal: Principal, data: dict) -> Bookin
 
     live = status != "cancelled"
     if live:
-        scheduling.lock(session, [trust.id], [])
-        _raise_if_conflicts(scheduling.find_conflicts(session, trust_id=trust.id, starts_at=starts_at,
+        SCHEDULING.lock(session, [trust.id], [])
+        _raise_if_conflicts(SCHEDULING.find_conflicts(session, trust_id=trust.id, starts_at=starts_at,
                                                       ends_at=ends_at, slots=[]))
     data.update(ends_at=ends_at, timezone=data.get("timezone") or trust.timezone,
                 title=data.get("title") or f"{TITLES[data['kind']]}: {trust.name}")
@@ -202,9 +210,8 @@ def create_booking(session: Session, principal: Principal, data: dict) -> Bookin
 def _check_transition(principal: Principal, booking: Booking, new_status: str) -> None:
     if principal.is_partner and new_status != "cancelled":
         raise Forbidden("Only the programme team may move a booking to provisional, confirmed or delivered.")
-    allowed = TRANSITIONS[booking.status]
-    if new_status not in allowed:
-        raise Conflict(f"A {booking.status} booking cannot become {new_status}.", allowed=list(allowed))
+    if not booking.can_become(new_status):
+        raise Conflict(f"A {booking.status} booking cannot become {new_status}.", allowed=list(booking.next_statuses()))
 
 
 def update_booking(session: Session, principal: Principal, booking: Booking, data: dict) -> Booking:
@@ -240,60 +247,41 @@ def update_booking(session: Session, principal: Principal, booking: Booking, dat
     if "external_ref" in data:
         _ensure_unique_ref(session, booking.partner_id, data["external_ref"], booking.id)
 
-    moved = _moved_slots(booking, old_start, new_start, new_end)
+    moved, outside = booking.slots_moved_to(new_start, new_end)
+    if outside:
+        raise ValidationFailed({"speakers": [
+            f"The slot of {', '.join(outside)} would fall outside the new time; change or remove it first."]})
     cancelling = new_status == "cancelled"
     if booking.live and not cancelling and (new_start, new_end) != (old_start, old_end):
-        scheduling.lock(session, [booking.trust_id], [s.speaker_id for s in booking.speakers])
-        _raise_if_conflicts(scheduling.find_conflicts(
+        SCHEDULING.lock(session, [booking.trust_id], [s.speaker_id for s in booking.speakers])
+        _raise_if_conflicts(SCHEDULING.find_conflicts(
             session, trust_id=booking.trust_id, starts_at=new_start, ends_at=new_end,
-            slots=[scheduling.Slot(s.speaker_id, start, end) for s, (start, end) in moved.items()],
+            slots=[Slot(s.speaker_id, start, end) for s, (start, end) in moved.items()],
             exclude_booking_id=booking.id, check_availability=not override))
 
     before = snapshot(booking)
-    old_schedule = tuple(getattr(booking, f) for f in SEQUENCE_FIELDS)
+    old_schedule = booking.schedule()
     if "topics" in data:
         booking.topics = _topics(session, data.pop("topics"))
         booking.touch()
     if "attendee_ids" in data:
         booking.attendees = _attendees(session, booking.trust_id, data.pop("attendee_ids"))
         booking.touch()
+    data.pop("starts_at", None)
+    data.pop("ends_at", None)
     for field, value in data.items():
         setattr(booking, field, value)
-    booking.ends_at = new_end
-    for slot, (start, end) in moved.items():
-        slot.starts_at, slot.ends_at = start, end
+    booking.reschedule(new_start, new_end, moved)
     if new_status:
         booking.status = new_status
     if cancelling:
-        booking.live = False
-        booking.cancelled_at = utcnow()
-        for slot in booking.speakers:
-            slot.live = False
-    if cancelling or tuple(getattr(booking, f) for f in SEQUENCE_FIELDS) != old_schedule:
+        booking.cancel(utcnow())
+    if cancelling or booking.schedule() != old_schedule:
         booking.sequence += 1
     _flush_unique(session, booking.external_ref)
     action = "cancel" if cancelling else "status_change" if new_status else "update"
     booking_changed(session, principal, booking, action, before, snapshot(booking))
     return booking
-
-
-def _moved_slots(booking: Booking, old_start: datetime, new_start: datetime,
-                 new_end: datetime) -> dict[BookingSpeaker, tuple[datetime, datetime]]:
-    """Where each speaker's slot goes: own slots shift with the start, the rest take the new range."""
-    delta = new_start - old_start
-    moved, outside = {}, []
-    for slot in booking.speakers:
-        if slot.own_slot:
-            start, end = slot.starts_at + delta, slot.ends_at + delta
-        else:
-            start, end = new_start, new_end
-        if start < new_start or end > new_end:
-            outside.append(slot.speaker.name)
-        moved[slot] = (start, end)
-    if outside:
-        raise ValidationFailed({"speakers": [
-            f"The slot of {', '.join(outside)} would fall outside the new time; change or remove it first."]})
-    return moved
 
 
 # --- speakers -----------------------------------------------------------------------------------
@@ -313,9 +301,9 @@ def put_speaker(session: Session, principal: Principal, booking: Booking, speake
     if start < booking.starts_at or end > booking.ends_at:
         raise ValidationFailed({"starts_at": ["The slot must lie inside the booking's time."]})
 
-    scheduling.lock(session, [booking.trust_id], [speaker.id])
-    _raise_if_conflicts(scheduling.find_conflicts(
-        session, trust_id=None, starts_at=start, ends_at=end, slots=[scheduling.Slot(speaker.id, start, end)],
+    SCHEDULING.lock(session, [booking.trust_id], [speaker.id])
+    _raise_if_conflicts(SCHEDULING.find_conflicts(
+        session, trust_id=None, starts_at=start, ends_at=end, slots=[Slot(speaker.id, start, end)],
         exclude_booking_id=booking.id, check_availability=not data.get("override_availability")))
 
     before = snapshot(booking)

@@ -16,7 +16,7 @@ from api import derived
 from api.bookings.models import Booking, BookingSpeaker
 from api.outcomes.models import NextStep, Outcome
 from api.scheduling.availability import available_intervals, covers
-from api.speakers.service import availability_exceptions, weekly_windows
+from api.scheduling.conflicts import availability_exceptions, weekly_windows
 from api.trusts.models import Interaction
 
 LONDON = ZoneInfo("Europe/London")

@@ -24,6 +24,7 @@ from api.errors import NotFound
 from api.idempotency import IdempotencyRecord
 from api.outbox import OutboxEvent
 from api.speakers.models import Speaker
+from api.speakers.service import availability_of
 from api.trusts.models import Contact, Interaction, interaction_contacts
 from api.webhooks.models import WebhookDelivery
 
@@ -165,8 +166,6 @@ def get_speaker(session: Session, speaker_id: str) -> Speaker:
 
 
 def export_speaker(session: Session, principal: Principal, speaker: Speaker) -> dict:
-    from api.speakers.service import availability_of
-
     slots = session.execute(
         select(Booking.id, Booking.title, Booking.starts_at, BookingSpeaker.role)
         .join(BookingSpeaker, BookingSpeaker.booking_id == Booking.id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -50,42 +52,24 @@ def list_speakers(session: Session, args: dict) -> Select:
         stmt = stmt.where(or_(func.lower(Speaker.name).contains(q, autoescape=True),
                               func.lower(Speaker.organisation).contains(q, autoescape=True)))
     if args.get("available_from"):
-        ids = available_speaker_ids(session, stmt, args["available_from"], args["available_to"])
+        ids = AVAILABILITY.speaker_ids(session, stmt, args["available_from"], args["available_to"])
         stmt = stmt.where(Speaker.id.in_(ids))
     return apply_sort(stmt, args.get("sort"), SORTS, default=[Speaker.name])
 
 
-def available_speaker_ids(session: Session, candidates: Select, start: datetime, end: datetime) -> list[str]:
-    """Speakers (among ``candidates``) whose availability covers [start, end) and who are not booked then."""
-    from api.bookings.models import BookingSpeaker
-    from api.scheduling.availability import available_intervals, covers
+@dataclass
+class Availability:
+    """Which speakers are available and free for a range: scheduling's rule (it reads speakers' windows and
+    their booked slots, so it sits above this package), registered by ``create_app``."""
 
-    speakers = session.scalars(
-        candidates.options(selectinload(Speaker.weekly), selectinload(Speaker.exceptions))
-    ).unique().all()
-    busy = set(session.scalars(select(BookingSpeaker.speaker_id).where(
-        BookingSpeaker.live.is_(True), BookingSpeaker.starts_at < end, BookingSpeaker.ends_at > start)))
-    out = []
-    for speaker in speakers:
-        if speaker.id in busy:
-            continue
-        intervals = available_intervals(speaker.timezone, weekly_windows(speaker), availability_exceptions(speaker),
-                                        start, end)
-        if covers(intervals, start, end):
-            out.append(speaker.id)
-    return out
+    speaker_ids: Callable[[Session, Select, datetime, datetime], list[str]] | None = None
 
 
-def weekly_windows(speaker: Speaker):
-    from api.scheduling.availability import WeeklyWindow
-
-    return [WeeklyWindow(w.weekday, w.start_minute, w.end_minute) for w in speaker.weekly]
+AVAILABILITY = Availability()
 
 
-def availability_exceptions(speaker: Speaker):
-    from api.scheduling.availability import AvailabilityException as Exc
-
-    return [Exc(e.starts_at, e.ends_at, e.available) for e in speaker.exceptions]
+def register_availability(speaker_ids: Callable[[Session, Select, datetime, datetime], list[str]]) -> None:
+    AVAILABILITY.speaker_ids = speaker_ids
 
 
 def get_speaker(session: Session, speaker_id: str) -> Speaker:

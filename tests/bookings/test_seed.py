@@ -17,7 +17,7 @@ def test_seeded_bookings_follow_the_rules(db, coordinator):
     from api.scheduling.availability import available_intervals, covers, overlaps
     from api.demo import seed
     from api.speakers.models import Speaker
-    from api.speakers.service import availability_exceptions, weekly_windows
+    from api.scheduling.conflicts import availability_exceptions, weekly_windows
     from api.trusts.models import Interaction
 
     seed(db(), today=TODAY)
