@@ -99,9 +99,13 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(openapi_group)
 
-    from api.commands_extra import register as register_extra
+    from api.privacy.commands import register as register_privacy
+    from api.trusts.commands import register as register_trusts
+    from api.webhooks.worker import webhooks_cli  # `webhooks deliver [--once]`
 
-    register_extra(app)
+    register_trusts(app)
+    register_privacy(app)
+    app.cli.add_command(webhooks_cli)
 
 
 def openapi_text(app: Flask) -> str:

@@ -9,7 +9,7 @@ a column the map does not declare, fails.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import inspect, select
