@@ -83,12 +83,13 @@ def _upsert(connection, names: Sequence[str], rows: list[dict], *, only_if_missi
     connection.execute(stmt, [{"booking_id": row["id"], **{_COLUMNS[n]: row[n] for n in names}} for row in rows])
 
 
-def _write_bookings(session: Session, bookings: Sequence[Booking], rows: list[dict]) -> None:
+def _write_bookings(session: Session, bookings: Sequence[Booking], rows: list[dict], created: bool) -> None:
     """After booking writes: every rendering, and each speaker's feed events rewritten from the booking."""
     connection = session.connection()
     _upsert(connection, list(_COLUMNS), rows, only_if_missing=False)
-    ids = [b.id for b in bookings]
-    connection.execute(delete(_speaker_events).where(_speaker_events.c.booking_id.in_(ids)))
+    if not created:
+        ids = [b.id for b in bookings]
+        connection.execute(delete(_speaker_events).where(_speaker_events.c.booking_id.in_(ids)))
     events = [{"speaker_id": slot.speaker_id, "starts_at": b.starts_at, "booking_id": b.id, "ends_at": b.ends_at,
                "status": b.status, "cancelled_at": b.cancelled_at, "partner_id": b.partner_id,
                "timezone": b.timezone, "ical_vevent": row["vevent"]}

@@ -46,4 +46,4 @@ def booking_changed(session: Session, principal: Principal, booking: Booking, ac
         payload["previous_status"] = before.get("status")
     outbox.emit(session, _outbox_type(action), entity_type="booking", entity_id=booking.id,
                 partner_id=booking.partner_id, payload=payload)
-    derived.refresh(session, booking)  # its stored renderings (api.derived_map)
+    derived.refresh(session, booking, created=action == "create")  # its stored renderings (api.derived_map)

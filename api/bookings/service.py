@@ -103,13 +103,6 @@ def delivered_booking_exists():
 
 # --- shared checks ------------------------------------------------------------------------------
 
-def _trust(session: Session, trust_id: str) -> Trust:
-    trust = session.get(Trust, trust_id)
-    if trust is None:
-        raise ValidationFailed({"trust_id": ["No trust with that id."]})
-    return trust
-
-
 def _attendees(session: Session, trust_id: str, ids: list[str]) -> list[Contact]:
     wanted = list(dict.fromkeys(ids))
     if not wanted:
@@ -178,7 +171,11 @@ def create_booking(session: Session, principal: Principal, data: dict) -> Bookin
     status = data.pop("status", None) or "requested"
     if principal.is_partner and status != "requested":
         raise Forbidden("A partner's new booking is always `requested`; the programme team confirms it.")
-    trust = _trust(session, data["trust_id"])
+    live = status != "cancelled"
+    # A live booking locks its trust's row (see api.scheduling.conflicts.lock) in the same statement that reads it.
+    trust = session.get(Trust, data["trust_id"], with_for_update=live)
+    if trust is None:
+        raise ValidationFailed({"trust_id": ["No trust with that id."]})
     if trust.archived_at is not None:
         raise ValidationFailed({"trust_id": ["This trust is archived."]})
     starts_at = data["starts_at"]
@@ -192,15 +189,13 @@ def create_booking(session: Session, principal: Principal, data: dict) -> Bookin
     partner_id = principal.partner_id if principal.is_partner else None
     _ensure_unique_ref(session, partner_id, data.get("external_ref"))
 
-    live = status != "cancelled"
     if live:
-        SCHEDULING.lock(session, [trust.id], [])
         _raise_if_conflicts(SCHEDULING.find_conflicts(session, trust_id=trust.id, starts_at=starts_at,
                                                       ends_at=ends_at, slots=[]))
     data.update(ends_at=ends_at, timezone=data.get("timezone") or trust.timezone,
                 title=data.get("title") or f"{TITLES[data['kind']]}: {trust.name}")
     booking = Booking(**data, status=status, live=live, partner_id=partner_id, topics=topics,
-                      attendees=attendees, sequence=0, cancelled_at=None if live else utcnow())
+                      attendees=attendees, speakers=[], sequence=0, cancelled_at=None if live else utcnow())
     session.add(booking)
     _flush_unique(session, booking.external_ref)
     booking_changed(session, principal, booking, "create", {}, snapshot(booking))

@@ -65,7 +65,7 @@ class Owner:
     renderings: tuple[Rendering, ...]
     load: Callable[[Session, Sequence[str]], Iterable[Any]]  # ids -> objects with what rendering reads loaded
     render: Callable[[Any, Any, Sequence[str]], dict[str, str]]  # (object, config, names) -> {name: text}
-    write: Callable[[Session, Sequence[Any], list[dict[str, Any]]], None]
+    write: Callable[[Session, Sequence[Any], list[dict[str, Any]], bool], None]  # ..., created
     fill_in: Callable[[Session, list[dict[str, Any]]], None]
     clear: Callable[[Session, Select, Sequence[str]], None]  # (session, owner ids, column names)
 
@@ -127,13 +127,14 @@ def register(*, owners: Iterable[Owner] = (), dependencies: Iterable[Dependency]
 
 # --- writes -------------------------------------------------------------------------------------
 
-def refresh(session: Session, obj: Any, config: Any = None) -> None:
+def refresh(session: Session, obj: Any, config: Any = None, *, created: bool = False) -> None:
     """After an owner's own write: render and store all its renderings (flushes first, so they show the
-    final ``updated_at``). Seeders and test factories call this too."""
-    refresh_many(session, [obj], config)
+    final ``updated_at``). ``created``: the owner is new, so nothing of it is stored yet. Seeders and test
+    factories call this too."""
+    refresh_many(session, [obj], config, created=created)
 
 
-def refresh_many(session: Session, objects: Sequence[Any], config: Any = None) -> None:
+def refresh_many(session: Session, objects: Sequence[Any], config: Any = None, *, created: bool = False) -> None:
     if not objects:
         return
     session.flush()
@@ -141,7 +142,7 @@ def refresh_many(session: Session, objects: Sequence[Any], config: Any = None) -
     config = _config() if config is None else config
     names = [r.name for r in owner.renderings]
     rows = [{"id": obj.id, **owner.render(obj, config, names)} for obj in objects]
-    owner.write(session, objects, rows)
+    owner.write(session, objects, rows, created)
 
 
 def changed(session: Session, owner_name: str, owner_ids: Select, renderings: Sequence[str] | str = ALL_RENDERINGS,
