@@ -20,7 +20,13 @@ Rendering                   Shows
 ==========================  =======================================================================
 
 A booking's own writes (fields, status, slots, attendees, topics) re-render all three in the same
-transaction (``api.bookings.events``). Everything else it shows is a ``Dependency``.
+transaction (``api.bookings.events``), and rewrite the booking's rows of ``speaker_feed_events`` (each
+speaker's copy of the VEVENT with what a feed filters on). Everything else it shows is a ``Dependency``.
+
+Counters, in lock order: the report months to rebuild (``api.reports.rollup``: the columns it counts are
+its ``_COUNTED``), then the data state (``api.derived.state``: feed ETags, and the booking list's
+per-process count cache, which is valid for one data-state version), which every write of what a feed
+or a booking list shows moves (``DATA_STATE_WATCHES``).
 """
 
 from __future__ import annotations

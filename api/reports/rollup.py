@@ -41,7 +41,6 @@ ALL = "*"  # a mark meaning every month
 _MARKS = "report_months_changed"  # session.info: months ("YYYY-MM"), or ALL among them
 _LOOKUPS = "report_months_lookup"  # session.info: ids of bookings, outcomes, slots whose month is read at commit
 _COMMITTING = "report_months_committing"  # before_commit ran: a later flush stores its marks at once
-_STORED = "report_rollup_stored"  # a rebuild stored rows in this transaction (a GET must commit them)
 ANALYZE_AFTER_MONTHS = 6  # a rebuild storing this many months refreshes the planner's statistics (PostgreSQL)
 _LOOKUP_LIMIT = 1000  # more ids than this in one bulk statement: mark every month instead of looking them up
 
@@ -272,21 +271,21 @@ def _bump(session: Session) -> None:
 
 
 def _committed(session: Session) -> None:
-    for key in (_COMMITTING, _STORED):
-        session.info.pop(key, None)
+    session.info.pop(_COMMITTING, None)
 
 
 def _clear(session: Session) -> None:
-    for key in (_MARKS, _LOOKUPS, _COMMITTING, _STORED):  # the whole transaction is gone
+    for key in (_MARKS, _LOOKUPS, _COMMITTING):  # the whole transaction is gone
         session.info.pop(key, None)
 
 
 def counter() -> derived.Counter:
     """The report months as a counter of the map (``api.derived_map``), ordered before the data state."""
-    return derived.Counter(name="report_months", after_flush=_after_flush, bulk=_bulk_dml, before_commit=_bump,
-                   after_commit=_committed, after_rollback=_clear,
-                   description="Europe/London months whose roll-ups must be rebuilt: " + ", ".join(
-                       f"{table}.{{{', '.join(sorted(columns))}}}" for table, columns in _COUNTED.items()))
+    return derived.Counter(
+        name="report_months", after_flush=_after_flush, bulk=_bulk_dml, before_commit=_bump,
+        after_commit=_committed, after_rollback=_clear,
+        description="Europe/London months whose roll-ups must be rebuilt: " + ", ".join(
+            f"{table}.{{{', '.join(sorted(columns))}}}" for table, columns in _COUNTED.items()))
 
 
 def pending(session: Session) -> set[str]:
@@ -295,11 +294,6 @@ def pending(session: Session) -> set[str]:
     if session.info.get(_LOOKUPS):
         months.add(ALL)
     return months
-
-
-def stored(session: Session) -> bool:
-    """True when a rebuild stored rows in the session's transaction (a read must commit them)."""
-    return bool(session.info.get(_STORED))
 
 
 # --- figures of a range, and the rebuild --------------------------------------------------------------
@@ -403,4 +397,3 @@ def _store(session: Session, month: str, changed: int | None, found: Figures) ->
         session.execute(delete(rollup).where(rollup.c.month == month))
         if rows := found.rows(month):
             session.execute(rollup.insert(), rows)
-    session.info[_STORED] = True

@@ -87,20 +87,20 @@ def change_booking(db, app):
     from api.db import utcnow
 
     def _change(booking_id: str, *, bump: bool = True, **values):
+        # The booking's own rules (api.bookings.models), as the bookings service applies them.
         booking = db().get(Booking, booking_id)
-        shift = None
-        if "starts_at" in values:
-            shift = values["starts_at"] - booking.starts_at
-            values.setdefault("ends_at", booking.ends_at + shift)
-        if values.get("status") == "cancelled":
-            values.setdefault("cancelled_at", utcnow())
-            values["live"] = False
+        if "starts_at" in values or "ends_at" in values:
+            starts_at = values.pop("starts_at", booking.starts_at)
+            ends_at = values.pop("ends_at", booking.ends_at + (starts_at - booking.starts_at))
+            moved, _outside = booking.slots_moved_to(starts_at, ends_at)
+            booking.reschedule(starts_at, ends_at, moved)
+        status = values.pop("status", None)
+        if status == "cancelled":
+            booking.cancel(values.pop("cancelled_at", None) or utcnow())
+        elif status is not None:
+            booking.status = status
         for field, value in values.items():
             setattr(booking, field, value)
-        for slot in booking.speakers:
-            if shift is not None:
-                slot.starts_at, slot.ends_at = slot.starts_at + shift, slot.ends_at + shift
-            slot.live = booking.live
         if bump:
             booking.sequence += 1
         booking.touch()
