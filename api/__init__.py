@@ -44,6 +44,8 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app, spec_kwargs=init_spec())
     from api.openapi import register_components
     register_components(api.spec)
+    from api.webhooks.schemas import register_openapi as register_webhooks
+    register_webhooks(api.spec)  # the document's `webhooks` section
     api.handle_http_exception = _handle_http_exception  # problem+json for every HTTP error
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(ProblemError, _handle_problem)
@@ -52,6 +54,17 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_error_handler(OperationalError, _handle_unavailable)
     app.register_error_handler(Exception, _handle_unexpected)
 
+    from api import derived_map
+    derived_map.install()  # what is stored for reads, and what it depends on: one map, one set of session hooks
+    from api.bookings.service import delivered_booking_exists
+    from api.reports.service import engagement
+    from api.trusts.service import register_engagement
+    register_engagement(engagement, delivered_booking_exists)  # what a trust shows about its bookings
+    from api.bookings.service import register_scheduling
+    from api.scheduling import conflicts, service as scheduling_service
+    from api.speakers.service import register_availability
+    register_scheduling(conflicts.lock, conflicts.find_conflicts)  # booking writes check conflicts
+    register_availability(scheduling_service.available_speaker_ids)  # the speakers list's available_* filter
     observability.init_app(app)  # first: request ids and timing wrap everything below
     api_blueprints, feed_blueprint = _register_blueprints(app)
     from api.openapi import add_links
@@ -84,7 +97,7 @@ def _configure_docs(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> tuple[list, object]:
     """Register every blueprint; return the rate-limited ``/api/v1`` ones and the feed files' one."""
     from api.accounts.routes import partners_blp, tokens_blp
-    from api.audit_routes import audit_blp
+    from api.audit.routes import audit_blp
     from api.bookings.routes import blp as bookings_blp
     from api.calendar.routes import feed_files_blp, feeds_blp, invites_blp
     from api.health.routes import blp as health_blp
@@ -187,12 +200,14 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _commit(response: Response) -> Response:
-        commit_read = g.get("commit_read") if response.status_code < 400 else None
+        commit_read = None
+        if request.method in SAFE_METHODS and response.status_code < 400:
+            commit_read = getattr(_view_handler(app), "_stores_on_read", None)  # api.derived.stores_on_read
         if request.method in SAFE_METHODS and not commit_read:
             Session.rollback()
             return response
         if commit_read == "best-effort":
-            # A cache fill during a read (e.g. feed VEVENTs rendered on demand): never fail the read for it.
+            # A cache fill during a read (stored renderings, report roll-ups): never fail the read for it.
             try:
                 Session.commit()
             except Exception:  # noqa: BLE001

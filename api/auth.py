@@ -5,18 +5,35 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-
+from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ForeignKey, String, bindparam, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from api.accounts.models import ApiToken
+from api.db import Base, UTCDateTime, Versioned
 from api.errors import Forbidden, Unauthorized
 
 TOKEN_PREFIX = "brt_"
 ALL_ROLES = ("coordinator", "viewer", "partner")
 READERS = ("coordinator", "viewer")
+
+
+class ApiToken(Versioned, Base):
+    """A hashed API token (its partner organisation is ``api.accounts.models.Partner``)."""
+
+    __tablename__ = "api_tokens"
+
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(
+        String(64), unique=True, comment="SHA-256 of the bearer token; the token itself is never stored."
+    )
+    prefix: Mapped[str] = mapped_column(String(12), comment="First characters of the token, to recognise it.")
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    partner: Mapped[Partner | None] = relationship(back_populates="tokens")  # noqa: F821 (resolved by name)
 
 
 @dataclass(frozen=True)
@@ -36,8 +53,21 @@ class Principal:
     def is_coordinator(self) -> bool:
         return self.role == "coordinator"
 
+    @property
+    def is_system(self) -> bool:
+        """A shell command or job acting without a token (audited with no token id)."""
+        return self.token_id == SYSTEM_TOKEN_ID
 
-SYSTEM = Principal(token_id="system", name="system", role="coordinator")
+
+SYSTEM_TOKEN_ID = "system"
+
+
+def system(name: str = "system") -> Principal:
+    """The principal of a shell command or job (``import-trusts``, retention): a coordinator without a token."""
+    return Principal(token_id=SYSTEM_TOKEN_ID, name=name, role="coordinator")
+
+
+SYSTEM = system()
 
 
 def hash_token(token: str) -> str:

@@ -72,7 +72,7 @@ def register_commands(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds trusts.")
     def seed_demo(if_empty: bool) -> None:
         """Load a realistic demo programme (trusts, contacts, speakers, bookings, outcomes)."""
-        from api.seed import seed
+        from api.demo import seed
 
         summary = seed(Session(), only_if_empty=if_empty)
         Session.commit()
@@ -99,9 +99,13 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(openapi_group)
 
-    from api.commands_extra import register as register_extra
+    from api.privacy.commands import register as register_privacy
+    from api.trusts.commands import register as register_trusts
+    from api.webhooks.worker import webhooks_cli  # `webhooks deliver [--once]`
 
-    register_extra(app)
+    register_trusts(app)
+    register_privacy(app)
+    app.cli.add_command(webhooks_cli)
 
 
 def openapi_text(app: Flask) -> str:

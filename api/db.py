@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, Integer, MetaData, String, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
@@ -87,7 +89,8 @@ class Versioned(Id):
 def make_engine(url: str, **kwargs) -> Engine:
     """Create the engine; SQLite gets WAL, foreign keys and writer transactions that start immediately."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False,
+                                                  "factory": WriterQueueConnection}, **kwargs)
         _configure_sqlite(engine)
         return engine
     engine = create_engine(url, **kwargs)
@@ -126,21 +129,6 @@ def _ping_after_idle(engine: Engine) -> None:
             raise DisconnectionError() from exc
 
 
-def store_during_read(session, store: Callable[[], None]) -> bool:
-    """Run ``store`` (a cache fill during a read: rendered texts written back), best effort.
-
-    SQLite (WAL) refuses at once to turn a read into a write if another connection committed since it
-    began: then the read's transaction is rolled back and False returned; the caller serves what it
-    rendered anyway, and a later read stores it. True: stored, for the request's commit to keep.
-    """
-    try:
-        store()
-    except OperationalError:
-        session.rollback()
-        return False
-    return True
-
-
 def autocommit_reads(session) -> None:
     """PostgreSQL: run this request's statements outside a transaction block (no BEGIN and ROLLBACK
     round trips). For public reads whose statements are each consistent on their own; under READ
@@ -149,6 +137,55 @@ def autocommit_reads(session) -> None:
     bind = session.get_bind()
     if isinstance(bind, Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+class WriterQueueConnection(sqlite3.Connection):
+    """A pysqlite connection whose write transactions queue for the database on a file lock.
+
+    SQLite lets one writer in at a time; the others sleep in its busy handler, polling with growing sleeps,
+    so under concurrent writes a waiting request can sleep long after the lock is free (p99 of seconds
+    against a p50 of milliseconds). A writer here first takes an exclusive ``flock`` on ``<database>.writers``
+    (blocking: the kernel wakes a waiter as soon as the holder lets go, across processes), then BEGIN
+    IMMEDIATE; the lock goes with the transaction's end (commit, rollback, close). Readers never queue.
+    """
+
+    lock_path: str | None = None
+    _lock_fd: int | None = None
+    _holding = False
+
+    def enter_writer_queue(self) -> None:
+        if self.lock_path is None or self._holding:
+            return
+        if self._lock_fd is None:
+            self._lock_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        self._holding = True
+
+    def leave_writer_queue(self) -> None:
+        if self._holding:
+            self._holding = False
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.leave_writer_queue()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.leave_writer_queue()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.leave_writer_queue()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -169,23 +206,34 @@ def _configure_sqlite(engine: Engine) -> None:
         if engine.url.database and engine.url.database != ":memory:":
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            if isinstance(dbapi_connection, WriterQueueConnection):
+                dbapi_connection.lock_path = os.path.abspath(engine.url.database) + ".writers"
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        if conn.get_execution_options().get("sqlite_immediate"):
-            # One writer per process at a time, queued on a lock that gevent makes cooperative: SQLite's
-            # own busy wait blocks the whole process, so under gevent workers a request waiting for the
-            # write lock held by another request of the same process would stall both until it timed out.
-            if writer.acquire(timeout=30):  # after 30 s, fall back to SQLite's own wait
-                conn.info["sqlite_writer"] = writer
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            except BaseException:
-                _release_writer(conn.info)
-                raise
-        else:
+        if not conn.get_execution_options().get("sqlite_immediate"):
             conn.exec_driver_sql("BEGIN")
+            return
+        # Writers queue twice before BEGIN IMMEDIATE. First on a per-process lock that gevent makes
+        # cooperative: SQLite's busy wait and the file lock below block the whole process, so under gevent
+        # workers a request waiting for a lock held by another request of the same process would stall both.
+        # Then, one writer per process, on the cross-process file lock (``WriterQueueConnection``), which
+        # wakes the next writer as soon as the holder lets go instead of SQLite's growing sleeps.
+        dbapi_connection = conn.connection.dbapi_connection
+        queued = False
+        if writer.acquire(timeout=30):  # after 30 s, fall back to SQLite's own wait (and no file queue)
+            conn.info["sqlite_writer"] = writer
+            queued = isinstance(dbapi_connection, WriterQueueConnection)
+            if queued:
+                dbapi_connection.enter_writer_queue()
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if queued:
+                dbapi_connection.leave_writer_queue()
+            _release_writer(conn.info)
+            raise
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")

@@ -191,3 +191,17 @@ class SlugList(ma.fields.List):
         if value is None:
             return None
         return [getattr(item, "slug", item) for item in value]
+
+
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2200, 1, 1, tzinfo=timezone.utc)
+
+
+def plausible_time(value: datetime) -> None:
+    """Session times between 2000 and 2200: the programme's history starts in 2020."""
+    if not EARLIEST <= value < LATEST:
+        raise ma.ValidationError("Must be between 2000 and 2200.")
+
+
+def SessionTime(**kwargs) -> Timestamp:  # noqa: N802 - reads as a field class
+    """A booking's or slot's time: a ``Timestamp`` between 2000 and 2200."""
+    return Timestamp(validate=plausible_time, **kwargs)

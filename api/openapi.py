@@ -142,9 +142,6 @@ def register_components(spec) -> None:
         "description": "RFC 8288 links to the `first`, `prev`, `next` and `last` pages.",
         "schema": {"type": "string"},
     })
-    from api.webhooks.schemas import register_openapi as register_webhooks  # the `webhooks` section
-
-    register_webhooks(spec)
 
 
 def _problem_content(example: dict | None = None) -> dict:

@@ -424,6 +424,10 @@ def goals(small: dict, large: dict, feed: dict, base: dict, ical_seconds: float)
     for name in ("list_bookings_50", "get_booking", "create_booking"):
         r = large[name]["p50_ms"] / small[name]["p50_ms"]
         add(f"{name} p50 large / small", r, 1.5, r <= 1.5)
+    q = large["create_booking"].get("queries", 99)
+    add("SQL queries per create booking", q, 8, q <= 8)
+    r = large["create_booking"]["p99_ms"] / large["create_booking"]["p50_ms"]
+    add("create booking p99 / p50 (two workers writing)", r, 20, r <= 20)
     r = large["slot_finder"]["p50_ms"] / large["get_booking"]["p50_ms"]
     add("slot finder (3 speakers, 4 weeks) / get (p50)", r, 10, r <= 10)
     r = large["report"]["p50_ms"] / large["get_booking"]["p50_ms"]

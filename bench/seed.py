@@ -13,6 +13,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from api import derived
+from api.bookings import documents
+from api import derived_map
 from api.bookings.models import Booking, BookingSpeaker, booking_attendees, booking_topics
 from api.outcomes.models import NextStep, Outcome
 from api.speakers.models import AvailabilityWindow, Speaker
@@ -109,15 +112,12 @@ def seed(session: Session, bookings: int, *, now: datetime | None = None) -> dic
 def render_stored(session: Session, batch: int = 500) -> int:
     """Render every booking's stored texts (feed VEVENT, JSON documents) as the app's writes do, so the
     tables are as wide as in production, where every write stores them. The application's own code."""
-    from api.bookings import documents
-    from api.bookings.calendar import feed_vevent, store_vevents
-
+    derived_map.install()
     ids = list(session.scalars(select(Booking.id).order_by(Booking.id)))
     for start in range(0, len(ids), batch):
         chunk = session.scalars(select(Booking).where(Booking.id.in_(ids[start:start + batch]))
                                 .options(*documents.load_options(), selectinload(Booking.trust))).all()
-        store_vevents(session, [(b.id, feed_vevent(b, {})) for b in chunk], only_if_missing=False)
-        documents.store(session, [(b.id, *documents.render(b)) for b in chunk], only_if_missing=False)
+        derived.refresh_many(session, chunk, {})
         session.commit()
         session.expunge_all()
     return len(ids)

@@ -5,7 +5,7 @@ import io
 
 from sqlalchemy import delete, select
 
-from api.importer import import_trusts
+from api.trusts.importer import import_trusts
 
 ODS = (
     '"RR8","LEEDS TEACHING HOSPITALS NHS TRUST","Y63","QWO","ST JAMES\'S UNIVERSITY HOSPITAL","BECKETT STREET",'

@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api import audit, outbox
+from api import audit, derived, outbox
 from api.auth import Principal
 from api.bookings.models import Booking
+from api.bookings.schemas import BookingSchema
 
 ACTIONS = ("create", "update", "status_change", "cancel", "speaker_added", "speaker_removed")
 
@@ -18,8 +19,6 @@ _VOLATILE = ("updated_at", "created_at")
 
 def snapshot(booking: Booking) -> dict[str, Any]:
     """The booking as a coordinator sees it, as plain JSON values (the outbox payload)."""
-    from api.bookings.schemas import BookingSchema
-
     return BookingSchema().dump(booking)
 
 
@@ -47,15 +46,4 @@ def booking_changed(session: Session, principal: Principal, booking: Booking, ac
         payload["previous_status"] = before.get("status")
     outbox.emit(session, _outbox_type(action), entity_type="booking", entity_id=booking.id,
                 partner_id=booking.partner_id, payload=payload)
-    refresh_renderings(session, booking)
-
-
-def refresh_renderings(session: Session, booking: Booking) -> None:
-    """Re-render what reads serve as stored text: the feed VEVENT (``api.bookings.calendar``) and the
-    booking's JSON documents (``api.bookings.documents``). Every booking write and the demo seed call it.
-    """
-    from api.bookings import documents
-    from api.bookings.calendar import refresh_calendar
-
-    refresh_calendar(session, booking)  # flushes first, so both show the final updated_at and sequence
-    documents.refresh(session, booking)
+    derived.refresh(session, booking, created=action == "create")  # its stored renderings (api.derived_map)

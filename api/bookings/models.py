@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text,
@@ -16,8 +17,16 @@ from api.trusts.models import Contact, Trust
 KINDS = ("board_development", "masterclass", "follow_up")
 FORMATS = ("virtual", "in_person", "hybrid")
 STATUSES = ("requested", "provisional", "confirmed", "delivered", "cancelled")
-LIVE_STATUSES = ("requested", "provisional", "confirmed", "delivered")
 SPEAKER_ROLES = ("guest", "facilitator")
+TRANSITIONS = {
+    "requested": ("provisional", "confirmed", "cancelled"),
+    "provisional": ("confirmed", "cancelled"),
+    "confirmed": ("delivered", "cancelled"),
+    "delivered": (),
+    "cancelled": (),
+}
+# Changes that calendar clients must see as a new version of the invite (iCalendar SEQUENCE).
+SEQUENCE_FIELDS = ("starts_at", "ends_at", "format", "location", "video_url")
 
 booking_topics = Table(
     "booking_topics",
@@ -64,16 +73,6 @@ class Booking(Versioned, Base):
                                           comment="iCalendar SEQUENCE: grows on reschedule, format/location/link change, cancellation.")
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
-    ical_vevent: Mapped[str | None] = mapped_column(
-        Text, comment="The feed VEVENT, rendered by icalendar when the booking last changed; feeds join these."
-    )
-    api_doc: Mapped[str | None] = mapped_column(
-        Text, comment="The booking's JSON as a coordinator reads it (BookingSchema), rendered when it last "
-                      "changed; lists and GET serve this text. NULL: render on the next read."
-    )
-    api_doc_partner: Mapped[str | None] = mapped_column(
-        Text, comment="The same for its partner: without notes and attendee_ids."
-    )
 
     trust: Mapped[Trust] = relationship()
     topics: Mapped[list[Topic]] = relationship(secondary=booking_topics, order_by=Topic.slug)
@@ -81,6 +80,56 @@ class Booking(Versioned, Base):
     speakers: Mapped[list[BookingSpeaker]] = relationship(
         back_populates="booking", cascade="all, delete-orphan", order_by="BookingSpeaker.starts_at",
     )
+
+    # --- single-row rules ---------------------------------------------------------------------------
+
+    def next_statuses(self) -> tuple[str, ...]:
+        return TRANSITIONS[self.status]
+
+    def can_become(self, status: str) -> bool:
+        """Whether the lifecycle allows moving from this status to ``status``."""
+        return status in TRANSITIONS[self.status]
+
+    def schedule(self) -> tuple:
+        """What calendar clients must see as a new version when it changes (iCalendar SEQUENCE)."""
+        return tuple(getattr(self, field) for field in SEQUENCE_FIELDS)
+
+    def slots_moved_to(self, starts_at: datetime, ends_at: datetime,
+                       ) -> tuple[dict[BookingSpeaker, tuple[datetime, datetime]], list[str]]:
+        """Where each speaker's slot goes if the booking moves: own slots shift with the start, the rest take the
+        new range; and the names of speakers whose slot would then fall outside the booking."""
+        delta = starts_at - self.starts_at
+        moved, outside = {}, []
+        for slot in self.speakers:
+            start, end = (slot.starts_at + delta, slot.ends_at + delta) if slot.own_slot else (starts_at, ends_at)
+            if start < starts_at or end > ends_at:
+                outside.append(slot.speaker.name)
+            moved[slot] = (start, end)
+        return moved, outside
+
+    def reschedule(self, starts_at: datetime, ends_at: datetime,
+                   moved: dict[BookingSpeaker, tuple[datetime, datetime]]) -> None:
+        """Move the booking and its speakers' slots (``slots_moved_to``'s answer)."""
+        if starts_at != self.starts_at:
+            self.starts_at = starts_at
+        self.ends_at = ends_at
+        for slot, (start, end) in moved.items():
+            slot.starts_at, slot.ends_at = start, end
+
+    def cancel(self, when: datetime) -> None:
+        """Cancelled: the booking and its speakers' slots no longer hold their time."""
+        self.status, self.live, self.cancelled_at = "cancelled", False, when
+        for slot in self.speakers:
+            slot.live = False
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A speaker's proposed time in a booking (what conflict finding checks)."""
+
+    speaker_id: str
+    starts_at: datetime
+    ends_at: datetime
 
 
 class BookingSpeaker(Id, Base):
@@ -104,3 +153,38 @@ class BookingSpeaker(Id, Base):
 
     booking: Mapped[Booking] = relationship(back_populates="speakers")
     speaker: Mapped[Speaker] = relationship()
+
+
+class BookingRendering(Base):
+    """A booking's stored renderings (``api.derived_map``), kept apart so the ``bookings`` heap stays narrow:
+    counts, conflict checks and report rebuilds read only the booking's own columns."""
+
+    __tablename__ = "booking_renderings"
+
+    booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
+    api_doc: Mapped[str | None] = mapped_column(
+        Text, comment="The booking's JSON as a coordinator reads it (BookingSchema); NULL: render on the next read.")
+    api_doc_partner: Mapped[str | None] = mapped_column(
+        Text, comment="The same for its partner: without notes and attendee_ids.")
+    ical_vevent: Mapped[str | None] = mapped_column(
+        Text, comment="The feed VEVENT (no attendees, organizer or notes); trust and programme feeds join these.")
+
+
+class SpeakerFeedEvent(Base):
+    """Each speaker's feed events kept together, in feed order: a speaker's feed is one range of this table's
+    primary key (WITHOUT ROWID on SQLite, so the rows themselves are stored in key order). Rewritten with the
+    booking's renderings on every booking write (``api.derived_map``)."""
+
+    __tablename__ = "speaker_feed_events"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    speaker_id: Mapped[str] = mapped_column(ForeignKey("speakers.id", ondelete="CASCADE"), primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True, comment="The booking's start.")
+    booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True,
+                                            index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    partner_id: Mapped[str | None] = mapped_column(String(36))
+    timezone: Mapped[str] = mapped_column(String(64))
+    ical_vevent: Mapped[str | None] = mapped_column(Text, comment="The booking's feed VEVENT; NULL: render on read.")

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from api.auth import ALL_ROLES
 from api.bookings import service
 from api.bookings.schemas import BookingListArgs, BookingPatchSchema, BookingSchema, SpeakerSlotSchema
+from api.derived import stores_on_read
 from api.extensions import Session
 from api.web import (IDEMPOTENCY_PARAM, IF_MATCH_PARAM, Blueprint, autocommit_reads, etag_of, not_modified,
                      readable, require_if_match, write_guarded)
@@ -22,13 +23,6 @@ CREATE_EXAMPLE = {"trust_id": "5f0c6a43-4a1e-4f7a-9d4a-1c2b3d4e5f60", "kind": "b
                   "brief": "New chair; board wants a shared definition of digital."}
 
 
-def _keep_stored(stored: bool) -> None:
-    # A cache fill, not a change: documents rendered for bookings whose stored text was cleared are
-    # committed although this is a GET (best effort: a busy database only means rendering them again).
-    if stored:
-        g.commit_read = "best-effort"
-
-
 def _respond(booking, status: int = 200, headers: dict | None = None):
     principal = g.principal
     return service.present(booking, principal), status, {
@@ -38,6 +32,7 @@ def _respond(booking, status: int = 200, headers: dict | None = None):
 @blp.route("")
 class Bookings(MethodView):
     @autocommit_reads
+    @stores_on_read
     @blp.access(*ALL_ROLES)
     @blp.arguments(BookingListArgs, location="query", as_kwargs=True)
     @blp.response(200, BookingSchema(many=True))
@@ -52,8 +47,7 @@ class Bookings(MethodView):
         """
         # The stored documents joined (see api.bookings.documents): no ORM objects, no dump.
         # @blp.paginate still adds X-Pagination and Link to the Response (item_count is set).
-        body, stored = service.list_page(Session(), g.principal, args, pagination_parameters)
-        _keep_stored(stored)
+        body = service.list_page(Session(), g.principal, args, pagination_parameters)
         return Response(body, mimetype="application/json")
 
     @blp.access("coordinator", "partner")
@@ -83,6 +77,7 @@ class Bookings(MethodView):
 @blp.route("/<uuid:booking_id>")
 class BookingById(MethodView):
     @autocommit_reads
+    @stores_on_read
     @blp.access(*ALL_ROLES)
     @readable(blp)
     @blp.response(200, BookingSchema)
@@ -93,11 +88,10 @@ class BookingById(MethodView):
         Another partner's booking is 404.
         """
         # The stored document, as the list (see api.bookings.documents): one primary-key read.
-        text, etag, stored = service.get_booking_doc(Session(), g.principal, str(booking_id),
+        text, etag = service.get_booking_doc(Session(), g.principal, str(booking_id),
                                                      lambda current: not_modified(current) is not None)
         if text is None:
             return not_modified(etag)
-        _keep_stored(stored)
         return Response(text, mimetype="application/json", headers={"ETag": etag})
 
     @blp.access("coordinator", "partner")

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import marshmallow as ma
 
 from api.bookings.models import FORMATS, KINDS, SPEAKER_ROLES, STATUSES
+from api.fields import HttpUrl, IdString, PartialMixin, Schema, SessionTime, SlugList, Text, TimeZoneName, Timestamp
 from api.trusts.models import REGIONS
-from api.fields import HttpUrl, IdString, PartialMixin, Schema, SlugList, Text, TimeZoneName, Timestamp
 from api.web import ListArgs
-
-
-EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2200, 1, 1, tzinfo=timezone.utc)
-
-
-def plausible_time(value: datetime) -> None:
-    """Session times between 2000 and 2200: the programme's history starts in 2020."""
-    if not EARLIEST <= value < LATEST:
-        raise ma.ValidationError("Must be between 2000 and 2200.")
-
-
-def SessionTime(**kwargs) -> Timestamp:
-    return Timestamp(validate=plausible_time, **kwargs)
 
 
 class RelatedIds(ma.fields.List):

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.auth import Principal
-from api.bookings import conflicts as scheduling
 from api.bookings import documents
 from api.bookings.documents import PARTNER_HIDDEN
 from api.bookings.events import booking_changed, snapshot
-from api.bookings.models import Booking, BookingSpeaker
-from api.calendar import state as data_state
-from api.db import store_during_read, utcnow
+from api.bookings.models import Booking, BookingRendering, BookingSpeaker, Slot
+from api import derived
+from api.db import utcnow
+from api.derived import state as data_state
 from api.errors import Conflict, Forbidden, NotFound, SchedulingConflict, ValidationFailed
 from api.speakers.models import Speaker
 from api.topics.service import resolve_slugs
@@ -33,19 +35,26 @@ PARTNER_CREATE_FIELDS = frozenset({"trust_id", "kind", "format", "status", "star
 PARTNER_PATCH_FIELDS = PARTNER_CREATE_FIELDS - {"trust_id", "kind"} | {"cancel_reason"}
 # On a booking no longer `requested`: cancelling is all a partner may do.
 PARTNER_CANCEL_FIELDS = frozenset({"status", "cancel_reason"})
-# Changes that calendar clients must see as a new version of the invite (iCalendar SEQUENCE).
-SEQUENCE_FIELDS = ("starts_at", "ends_at", "format", "location", "video_url")
-TRANSITIONS = {
-    "requested": ("provisional", "confirmed", "cancelled"),
-    "provisional": ("confirmed", "cancelled"),
-    "confirmed": ("delivered", "cancelled"),
-    "delivered": (),
-    "cancelled": (),
-}
 TITLES = {"board_development": "Board development session", "masterclass": "Masterclass",
           "follow_up": "Follow-up session"}
 SORTS = {"id": Booking.id, "starts_at": Booking.starts_at, "created_at": Booking.created_at,
          "updated_at": Booking.updated_at, "status": Booking.status, "title": Booking.title}
+
+
+@dataclass
+class Scheduling:
+    """Conflict finding (``api.scheduling.conflicts``: it reads bookings, speakers and trusts, so it sits above
+    this package), registered by ``create_app``: ``lock`` the rows a write depends on, then ``find_conflicts``."""
+
+    lock: Callable[..., None] | None = None
+    find_conflicts: Callable[..., list[dict]] | None = None
+
+
+SCHEDULING = Scheduling()
+
+
+def register_scheduling(lock: Callable[..., None], find_conflicts: Callable[..., list[dict]]) -> None:
+    SCHEDULING.lock, SCHEDULING.find_conflicts = lock, find_conflicts
 
 
 def present(booking: Booking, principal: Principal) -> Any:
@@ -94,14 +103,12 @@ def get_booking(session: Session, principal: Principal, booking_id: str) -> Book
     return booking
 
 
+def delivered_booking_exists():
+    """The condition "this trust has a delivered booking" (the trusts list's ``engaged`` filter)."""
+    return exists().where(Booking.trust_id == Trust.id, Booking.status == "delivered")
+
+
 # --- shared checks ------------------------------------------------------------------------------
-
-def _trust(session: Session, trust_id: str) -> Trust:
-    trust = session.get(Trust, trust_id)
-    if trust is None:
-        raise ValidationFailed({"trust_id": ["No trust with that id."]})
-    return trust
-
 
 def _attendees(session: Session, trust_id: str, ids: list[str]) -> list[Contact]:
     wanted = list(dict.fromkeys(ids))
@@ -208,10 +215,6 @@ def _as_seen_by(session: Session, principal: Principal, found: list[dict]) -> li
     return out
 
 
-def _slots(booking: Booking) -> list[scheduling.Slot]:
-    return [scheduling.Slot(s.speaker_id, s.starts_at, s.ends_at) for s in booking.speakers]
-
-
 # --- writing ------------------------------------------------------------------------------------
 
 def create_booking(session: Session, principal: Principal, data: dict) -> Booking:
@@ -220,7 +223,11 @@ def create_booking(session: Session, principal: Principal, data: dict) -> Bookin
     status = data.pop("status", None) or "requested"
     if principal.is_partner and status != "requested":
         raise Forbidden("A partner's new booking is always `requested`; the programme team confirms it.")
-    trust = _trust(session, data["trust_id"])
+    live = status != "cancelled"
+    # A live booking locks its trust's row (see api.scheduling.conflicts.lock) in the same statement that reads it.
+    trust = session.get(Trust, data["trust_id"], with_for_update=live)
+    if trust is None:
+        raise ValidationFailed({"trust_id": ["No trust with that id."]})
     if trust.archived_at is not None:
         raise ValidationFailed({"trust_id": ["This trust is archived."]})
     starts_at = data["starts_at"]
@@ -235,15 +242,13 @@ def create_booking(session: Session, principal: Principal, data: dict) -> Bookin
     partner_id = principal.partner_id if principal.is_partner else None
     _ensure_unique_ref(session, partner_id, data.get("external_ref"))
 
-    live = status != "cancelled"
     if live:
-        scheduling.lock(session, [trust.id], [])
-        _raise_if_conflicts(session, principal, scheduling.find_conflicts(
+        _raise_if_conflicts(session, principal, SCHEDULING.find_conflicts(
             session, trust_id=trust.id, starts_at=starts_at, ends_at=ends_at, slots=[]))
     data.update(ends_at=ends_at, timezone=data.get("timezone") or trust.timezone,
                 title=data.get("title") or f"{TITLES[data['kind']]}: {trust.name}")
     booking = Booking(**data, status=status, live=live, partner_id=partner_id, topics=topics,
-                      attendees=attendees, sequence=0, cancelled_at=None if live else utcnow())
+                      attendees=attendees, speakers=[], sequence=0, cancelled_at=None if live else utcnow())
     session.add(booking)
     _flush_unique(session, booking.external_ref)
     booking_changed(session, principal, booking, "create", {}, snapshot(booking))
@@ -253,9 +258,8 @@ def create_booking(session: Session, principal: Principal, data: dict) -> Bookin
 def _check_transition(principal: Principal, booking: Booking, new_status: str) -> None:
     if principal.is_partner and new_status != "cancelled":
         raise Forbidden("Only the programme team may move a booking to provisional, confirmed or delivered.")
-    allowed = TRANSITIONS[booking.status]
-    if new_status not in allowed:
-        raise Conflict(f"A {booking.status} booking cannot become {new_status}.", allowed=list(allowed))
+    if not booking.can_become(new_status):
+        raise Conflict(f"A {booking.status} booking cannot become {new_status}.", allowed=list(booking.next_statuses()))
 
 
 def update_booking(session: Session, principal: Principal, booking: Booking, data: dict) -> Booking:
@@ -291,60 +295,41 @@ def update_booking(session: Session, principal: Principal, booking: Booking, dat
     if "external_ref" in data:
         _ensure_unique_ref(session, booking.partner_id, data["external_ref"], booking.id)
 
-    moved = _moved_slots(booking, old_start, new_start, new_end)
+    moved, outside = booking.slots_moved_to(new_start, new_end)
+    if outside:
+        raise ValidationFailed({"speakers": [
+            f"The slot of {', '.join(outside)} would fall outside the new time; change or remove it first."]})
     cancelling = new_status == "cancelled"
     if booking.live and not cancelling and (new_start, new_end) != (old_start, old_end):
-        scheduling.lock(session, [booking.trust_id], [s.speaker_id for s in booking.speakers])
-        _raise_if_conflicts(session, principal, scheduling.find_conflicts(
+        SCHEDULING.lock(session, [booking.trust_id], [s.speaker_id for s in booking.speakers])
+        _raise_if_conflicts(session, principal, SCHEDULING.find_conflicts(
             session, trust_id=booking.trust_id, starts_at=new_start, ends_at=new_end,
-            slots=[scheduling.Slot(s.speaker_id, start, end) for s, (start, end) in moved.items()],
+            slots=[Slot(s.speaker_id, start, end) for s, (start, end) in moved.items()],
             exclude_booking_id=booking.id, check_availability=not override))
 
     before = snapshot(booking)
-    old_schedule = tuple(getattr(booking, f) for f in SEQUENCE_FIELDS)
+    old_schedule = booking.schedule()
     if "topics" in data:
         booking.topics = _topics(session, data.pop("topics"))
         booking.touch()
     if "attendee_ids" in data:
         booking.attendees = _attendees(session, booking.trust_id, data.pop("attendee_ids"))
         booking.touch()
+    data.pop("starts_at", None)
+    data.pop("ends_at", None)
     for field, value in data.items():
         setattr(booking, field, value)
-    booking.ends_at = new_end
-    for slot, (start, end) in moved.items():
-        slot.starts_at, slot.ends_at = start, end
+    booking.reschedule(new_start, new_end, moved)
     if new_status:
         booking.status = new_status
     if cancelling:
-        booking.live = False
-        booking.cancelled_at = utcnow()
-        for slot in booking.speakers:
-            slot.live = False
-    if cancelling or tuple(getattr(booking, f) for f in SEQUENCE_FIELDS) != old_schedule:
+        booking.cancel(utcnow())
+    if cancelling or booking.schedule() != old_schedule:
         booking.sequence += 1
     _flush_unique(session, booking.external_ref)
     action = "cancel" if cancelling else "status_change" if new_status else "update"
     booking_changed(session, principal, booking, action, before, snapshot(booking))
     return booking
-
-
-def _moved_slots(booking: Booking, old_start: datetime, new_start: datetime,
-                 new_end: datetime) -> dict[BookingSpeaker, tuple[datetime, datetime]]:
-    """Where each speaker's slot goes: own slots shift with the start, the rest take the new range."""
-    delta = new_start - old_start
-    moved, outside = {}, []
-    for slot in booking.speakers:
-        if slot.own_slot:
-            start, end = slot.starts_at + delta, slot.ends_at + delta
-        else:
-            start, end = new_start, new_end
-        if start < new_start or end > new_end:
-            outside.append(slot.speaker.name)
-        moved[slot] = (start, end)
-    if outside:
-        raise ValidationFailed({"speakers": [
-            f"The slot of {', '.join(outside)} would fall outside the new time; change or remove it first."]})
-    return moved
 
 
 # --- speakers -----------------------------------------------------------------------------------
@@ -368,9 +353,9 @@ def put_speaker(session: Session, principal: Principal, booking: Booking, speake
     if start < booking.starts_at or end > booking.ends_at:
         raise ValidationFailed({"starts_at": ["The slot must lie inside the booking's time."]})
 
-    scheduling.lock(session, [booking.trust_id], [speaker.id])
-    _raise_if_conflicts(session, principal, scheduling.find_conflicts(
-        session, trust_id=None, starts_at=start, ends_at=end, slots=[scheduling.Slot(speaker.id, start, end)],
+    SCHEDULING.lock(session, [booking.trust_id], [speaker.id])
+    _raise_if_conflicts(session, principal, SCHEDULING.find_conflicts(
+        session, trust_id=None, starts_at=start, ends_at=end, slots=[Slot(speaker.id, start, end)],
         exclude_booking_id=booking.id, check_availability=not data.get("override_availability")))
 
     before = snapshot(booking)
@@ -418,23 +403,22 @@ def _cached_count(session: Session, version, key, statement) -> int:
     return total
 
 
-def _docs(session: Session, rows, partner: bool) -> tuple[list[str], bool]:
-    """The rows' stored JSON texts, and whether some had to be rendered and were stored (not committed).
-
-    Texts cleared since (NULL) are rendered now and stored best effort: the caller commits that cache
-    fill if the database lets it (``g.commit_read = "best-effort"``), and serves the texts either way.
-    """
+def _docs(session: Session, rows, partner: bool) -> list[str]:
+    """The rows' stored JSON texts; texts cleared since (NULL) are filled through ``api.derived.fill`` (rendered,
+    stored best effort: the views say ``@stores_on_read``)."""
     missing = [row.id for row in rows if row.doc is None]
     if not missing:
-        return [row.doc for row in rows], False
-    rendered = documents.render_missing(session, missing)
-    stored = store_during_read(session, lambda: documents.store(
-        session, [(i, *texts) for i, texts in rendered.items()], only_if_missing=True))
-    return [row.doc if row.doc is not None else rendered[row.id][1 if partner else 0] for row in rows], stored
+        return [row.doc for row in rows]
+    name = "json_partner" if partner else "json"
+    rendered = derived.fill(session, "booking", ("json", "json_partner"), missing)
+    return [row.doc if row.doc is not None else rendered[row.id][name] for row in rows]
 
 
-def _doc_column(principal: Principal):
-    return (Booking.api_doc_partner if principal.is_partner else Booking.api_doc).label("doc")
+def _doc_column(partner: bool):
+    return (BookingRendering.api_doc_partner if partner else BookingRendering.api_doc).label("doc")
+
+
+_RENDERED = BookingRendering.booking_id == Booking.id
 
 
 _PAGE_STATEMENTS: dict = {}
@@ -448,15 +432,15 @@ def _page_statement(principal: Principal, args: dict) -> tuple[Select, tuple]:
     if stmt is None:
         if len(_PAGE_STATEMENTS) >= 512:
             _PAGE_STATEMENTS.clear()
-        stmt = list_bookings(principal, args, [Booking.id, _doc_column(principal),
+        stmt = list_bookings(principal, args, [Booking.id, _doc_column(principal.is_partner),
                                                data_state.version_column().label("_state")])
+        stmt = stmt.outerjoin(BookingRendering, _RENDERED)
         stmt = _PAGE_STATEMENTS[key] = stmt.limit(bindparam("page_limit")).offset(bindparam("page_offset"))
     return stmt, key
 
 
-def list_page(session: Session, principal: Principal, args: dict, pagination_parameters) -> tuple[str, bool]:
-    """One page of ``list_bookings`` as a JSON array joined from the stored documents (see ``documents``),
-    and whether documents were stored on the way (see ``_docs``)."""
+def list_page(session: Session, principal: Principal, args: dict, pagination_parameters) -> str:
+    """One page of ``list_bookings`` as a JSON array joined from the stored documents (see ``documents``)."""
     pp = pagination_parameters
     page_stmt, key = _page_statement(principal, args)
     # Core execution on the session's connection: plain rows are all this needs (no ORM result machinery).
@@ -468,14 +452,13 @@ def list_page(session: Session, principal: Principal, args: dict, pagination_par
     # Per filter (and page size, so the first request of each size costs the same queries).
     pp.item_count = _cached_count(session, version, (key, pp.page_size),
                                   lambda: list_bookings(principal, args, [Booking.id]))
-    texts, stored = _docs(session, rows, principal.is_partner)
-    return "[" + ",".join(texts) + "]", stored
+    return "[" + ",".join(_docs(session, rows, principal.is_partner)) + "]"
 
 
 @lru_cache(maxsize=2)
 def _get_statement(partner: bool):
-    doc = (Booking.api_doc_partner if partner else Booking.api_doc).label("doc")
-    return select(Booking.id, Booking.partner_id, Booking.version, doc).where(Booking.id == bindparam("booking_id"))
+    return (select(Booking.id, Booking.partner_id, Booking.version, _doc_column(partner))
+            .outerjoin(BookingRendering, _RENDERED).where(Booking.id == bindparam("booking_id")))
 
 
 class _Versioned:
@@ -491,12 +474,11 @@ _Versioned.__name__ = Booking.__name__
 
 
 def get_booking_doc(session: Session, principal: Principal, booking_id: str,
-                    etag_matches) -> tuple[str | None, str, bool]:
-    """GET /bookings/{id} from the stored document: (JSON text, ETag, stored) in one statement.
+                    etag_matches) -> tuple[str | None, str]:
+    """GET /bookings/{id} from the stored document: (JSON text, ETag) in one statement.
 
     ``etag_matches(etag)`` says whether the client already holds that ETag: then the text is None.
-    ``stored``: the document had to be rendered and was stored (see ``_docs``). Another partner's
-    booking is not found (404).
+    Another partner's booking is not found (404).
     """
     partner = principal.is_partner
     row = session.connection().execute(_get_statement(partner), {"booking_id": booking_id}).first()
@@ -504,6 +486,5 @@ def get_booking_doc(session: Session, principal: Principal, booking_id: str,
         raise NotFound("No booking with that id.")
     etag = etag_of(_Versioned(row.id, row.version), view(principal))
     if etag_matches(etag):
-        return None, etag, False
-    texts, stored = _docs(session, [row], partner)
-    return texts[0], etag, stored
+        return None, etag
+    return _docs(session, [row], partner)[0], etag

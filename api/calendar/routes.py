@@ -10,6 +10,7 @@ from api.auth import ALL_ROLES
 from api.calendar import service
 from api.calendar.schemas import FeedListArgs, FeedSchema, InviteArgs, NewFeedSchema
 from api.db import utcnow
+from api.derived import stores_on_read
 from api.extensions import Session
 from api.web import (
     IF_NONE_MATCH_PARAM,
@@ -186,6 +187,7 @@ class FeedRotation(MethodView):
 @feed_files_blp.route("/<string:token>.ics")
 class FeedFile(MethodView):
     @autocommit_reads
+    @stores_on_read  # VEVENTs rendered for bookings without stored text are kept
     @feed_files_blp.access(PUBLIC)
     @feed_files_blp.doc(parameters=[IF_NONE_MATCH_PARAM, IF_MODIFIED_SINCE_PARAM])
     @feed_files_blp.response(
@@ -216,9 +218,7 @@ class FeedFile(MethodView):
         if cached is not None:
             cached.headers.update(headers)
             return cached
-        body, rendered = service.build_feed(session, view, now, current_app.config)
-        if rendered:
-            _keep_rendered(session)
+        body = service.build_feed(session, view, now, current_app.config)
         return Response(body, content_type=ICS_TYPE, headers=headers)
 
 
@@ -230,10 +230,3 @@ def _not_modified(validators: service.Validators) -> Response | None:
     if since is not None and validators.last_modified.replace(microsecond=0) <= since:
         return Response(status=304)
     return None
-
-
-def _keep_rendered(session) -> None:
-    # A cache fill, not a change: the VEVENTs just rendered for bookings without stored text are
-    # committed although this is a GET, so the next request joins them. Best effort: if the
-    # database is busy the feed is still served, and the next request renders them again.
-    g.commit_read = "best-effort"

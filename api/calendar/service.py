@@ -10,7 +10,7 @@ request after the first.
 
 The validators (ETag, Last-Modified) are a function of: the feed (id, scope, target,
 partner), the calendar day (the history and cancellation windows move at midnight UTC),
-the window lengths, and the data state (``api.calendar.state``): a counter bumped in the same
+the window lengths, and the data state (``api.derived.state``): a counter bumped in the same
 transaction as every write to bookings, speaker slots, topics, trusts, speakers or partners,
 which is everything a feed shows (its own speaker/trust/partner name included). A 304 therefore
 reads two indexed rows in one statement whatever the number of bookings; the price is
@@ -34,17 +34,14 @@ from sqlalchemy.types import NullType
 from api import audit
 from api.accounts.models import ApiToken, Partner
 from api.auth import Principal, hash_token
-from api.bookings.calendar import (
-    event_data,
-    feed_vevent,
-    invite_attendees,
-    store_vevents,
-)
-from api.bookings.models import Booking, BookingSpeaker
+from api import derived
+from api.calendar.events import event_data, invite_attendees
+from api.bookings.models import Booking, BookingRendering, BookingSpeaker, SpeakerFeedEvent
 from api.calendar import render
-from api.calendar import state as data_state
-from api.calendar.models import DataState, Feed
-from api.db import store_during_read, utcnow
+from api.calendar.models import Feed
+from api.db import utcnow
+from api.derived import state as data_state
+from api.derived.state import DataState
 from api.errors import NotFound, ValidationFailed
 from api.speakers.models import Speaker
 from api.trusts.models import Trust
@@ -106,7 +103,7 @@ def create_feed(session: Session, principal: Principal, data: dict) -> tuple[Fee
     token = generate_feed_token()
     feed = Feed(scope=data["scope"], speaker_id=data.get("speaker_id"), trust_id=data.get("trust_id"),
                 partner_id=principal.partner_id if principal.is_partner else None,
-                owner_token_id=None if principal.token_id == "system" else principal.token_id,
+                owner_token_id=None if principal.is_system else principal.token_id,
                 token_hash=hash_token(token))
     session.add(feed)
     session.flush()
@@ -167,7 +164,7 @@ class FeedView:
     created_at: datetime
     name: str
     timezone: str
-    state_version: int = 0  # ``api.calendar.state``: 0 before the first write
+    state_version: int = 0  # ``api.derived.state``: 0 before the first write
     state_changed_at: datetime | None = None
 
 
@@ -226,22 +223,24 @@ def day_start(now: datetime) -> datetime:
     return datetime.combine(now.astimezone(UTC).date(), time(0), tzinfo=UTC)
 
 
-def _in_scope(scope: str, partnered: bool) -> list:
-    """Conditions for the bookings a feed shows (a speaker's: on its slot rows, joined by ``_rows_statement``).
+def _in_scope(table, scope: str, partnered: bool) -> list:
+    """Conditions for the bookings a feed shows, on ``table``: ``bookings``, or (a speaker's feed) the speaker's
+    own ``speaker_feed_events``, which carry the same columns.
 
     Values are bind parameters (see ``_scope_params``), so each statement is built once per
     kind of feed and SQLAlchemy's compiled cache serves every request after the first.
     """
+    c = table.c
     conditions = [or_(
-        and_(Booking.status != "cancelled", Booking.ends_at >= bindparam("history_from")),
-        and_(Booking.status == "cancelled", Booking.cancelled_at >= bindparam("cancelled_from")),
+        and_(c.status != "cancelled", c.ends_at >= bindparam("history_from")),
+        and_(c.status == "cancelled", c.cancelled_at >= bindparam("cancelled_from")),
     )]
     if scope == "trust":
-        conditions.append(Booking.trust_id == bindparam("trust_id"))
+        conditions.append(c.trust_id == bindparam("trust_id"))
     elif scope == "speaker":
-        conditions.append(BookingSpeaker.speaker_id == bindparam("speaker_id"))
+        conditions.append(c.speaker_id == bindparam("speaker_id"))
     if partnered:
-        conditions.append(Booking.partner_id == bindparam("partner_id"))
+        conditions.append(c.partner_id == bindparam("partner_id"))
     return conditions
 
 
@@ -262,7 +261,7 @@ def _scope_params(view: FeedView, day: datetime, config: Mapping[str, Any]) -> d
 def feed_validators(view: FeedView, now: datetime, config: Mapping[str, Any]) -> Validators:
     """ETag and Last-Modified from what ``feed_by_token`` read, whatever the feed's size.
 
-    The ETag names the data state's version (``api.calendar.state``: bumped in the same
+    The ETag names the data state's version (``api.derived.state``: bumped in the same
     transaction as any write that changes what a feed shows), the feed, the day and the windows.
     Any booking, speaker, trust, topic or partner change anywhere moves every feed's ETag: a
     client then re-reads a feed that may not have changed (cheap: stored texts), but never keeps
@@ -285,19 +284,23 @@ def _rows_statement(scope: str, partnered: bool) -> Select:
     # like the times themselves: build_feed keeps each zone's earliest start and latest end and
     # converts only those, rather than every row's. They come from the same statement as the texts
     # so every TZID an event uses gets its VTIMEZONE even while other transactions commit.
-    statement = select(Booking.id, Booking.ical_vevent, Booking.timezone,
-                       type_coerce(Booking.starts_at, NullType()), type_coerce(Booking.ends_at, NullType()))
     if scope == "speaker":
-        # Driven from the speaker's slots (the index on speaker_id leads), then one primary-key lookup per
-        # booking: a join, which SQLite runs without first collecting the ids as ``IN (subquery)`` makes
-        # it do. A speaker is on a booking once (a unique constraint), so no booking comes twice.
-        statement = statement.select_from(BookingSpeaker).join(Booking, Booking.id == BookingSpeaker.booking_id)
-    return statement.where(*_in_scope(scope, partnered)).order_by(Booking.starts_at, Booking.id)
+        # One range of the speaker's own rows, stored together in feed order (api.bookings.models.SpeakerFeedEvent).
+        table = SpeakerFeedEvent.__table__
+        columns, key = (table.c.booking_id, table.c.ical_vevent), table.c.booking_id
+        statement = select(*columns, table.c.timezone, type_coerce(table.c.starts_at, NullType()),
+                           type_coerce(table.c.ends_at, NullType()))
+    else:
+        table = Booking.__table__
+        key = table.c.id
+        statement = (select(table.c.id, BookingRendering.ical_vevent, table.c.timezone,
+                            type_coerce(table.c.starts_at, NullType()), type_coerce(table.c.ends_at, NullType()))
+                     .outerjoin(BookingRendering, BookingRendering.booking_id == table.c.id))
+    return statement.where(*_in_scope(table, scope, partnered)).order_by(table.c.starts_at, key)
 
 
-def build_feed(session: Session, view: FeedView, now: datetime,
-               config: Mapping[str, Any]) -> tuple[bytes, int]:
-    """The feed calendar, and how many VEVENTs had to be rendered (and were stored) for it."""
+def build_feed(session: Session, view: FeedView, now: datetime, config: Mapping[str, Any]) -> bytes:
+    """The feed calendar; VEVENTs not stored (new, or cleared by a rename) are filled through ``api.derived``."""
     connection = session.connection()
     statement = _rows_statement(view.scope, bool(view.partner_id))
     rows = connection.execute(statement, _scope_params(view, day_start(now), config)).all()
@@ -305,10 +308,9 @@ def build_feed(session: Session, view: FeedView, now: datetime,
     texts = [row[1] for row in rows]
     missing = [row[0] for row in rows if row[1] is None]
     if missing:
-        rendered = _render_missing(session, missing, config)
-        texts = [rendered[row[0]] if row[1] is None else row[1] for row in rows]
-        store_during_read(session, lambda: store_vevents(session, list(rendered.items()), only_if_missing=True))
-    return render.feed(texts, spans, name=view.name, timezone=view.timezone), len(missing)
+        rendered = derived.fill(session, "booking", ("vevent",), missing, config)
+        texts = [rendered[row[0]]["vevent"] if row[1] is None else row[1] for row in rows]
+    return render.feed(texts, spans, name=view.name, timezone=view.timezone)
 
 
 def _zone_spans(rows, to_time) -> dict[str, tuple[datetime, datetime]]:
@@ -328,16 +330,3 @@ def _stored_time(dialect):
     """The function that turns a booking time as stored (``_rows_statement``) into an aware datetime."""
     processor = Booking.__table__.c.starts_at.type.dialect_impl(dialect).result_processor(dialect, None)
     return processor or (lambda value: value)
-
-
-def _render_missing(session: Session, booking_ids: list[str], config: Mapping[str, Any]) -> dict[str, str]:
-    """Render the feed VEVENTs of these bookings: three queries per 500 bookings, none per booking."""
-    rendered = {}
-    for start in range(0, len(booking_ids), 500):
-        bookings = session.scalars(
-            select(Booking).where(Booking.id.in_(booking_ids[start:start + 500])).options(
-                joinedload(Booking.trust), selectinload(Booking.topics),
-                selectinload(Booking.speakers).joinedload(BookingSpeaker.speaker))
-        ).unique().all()
-        rendered.update((booking.id, feed_vevent(booking, config)) for booking in bookings)
-    return rendered

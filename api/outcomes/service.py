@@ -13,6 +13,7 @@ from api.bookings.models import Booking
 from api.db import utcnow
 from api.errors import Conflict, NotFound, ValidationFailed
 from api.outcomes.models import NextStep, Outcome
+from api.outcomes.schemas import OutcomeSchema
 from api.topics.service import resolve_slugs
 from api.web import Redacted, apply_sort
 
@@ -147,8 +148,6 @@ def record_outcome(session: Session, principal: Principal, booking: Booking, out
 
 
 def payload(outcome: Outcome, booking: Booking) -> dict:
-    from api.outcomes.schemas import OutcomeSchema
-
     return {**OutcomeSchema().dump(outcome), "trust_id": booking.trust_id}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 
+from api.derived import stores_on_read
 from api.extensions import Session
 from api.privacy import service
 from api.privacy.schemas import ContactExportSchema, SpeakerExportSchema
@@ -18,6 +19,7 @@ blp = Blueprint("privacy", __name__, url_prefix="/api/v1",
 @blp.route("/contacts/<uuid:contact_id>/export")
 class ContactExport(MethodView):
     @no_store
+    @stores_on_read(best_effort=False)  # the export's audit entry must stay
     @blp.access("coordinator")
     @blp.response(200, ContactExportSchema)
     @blp.errors(404)
@@ -30,7 +32,6 @@ class ContactExport(MethodView):
         session = Session()
         contact = service.get_contact(session, str(contact_id))
         data = service.export_contact(session, g.principal, contact)
-        g.commit_read = True  # reads are rolled back after the response; the export's audit entry must stay
         return data
 
 
@@ -55,6 +56,7 @@ class ContactErase(MethodView):
 @blp.route("/speakers/<uuid:speaker_id>/export")
 class SpeakerExport(MethodView):
     @no_store
+    @stores_on_read(best_effort=False)  # the export's audit entry must stay
     @blp.access("coordinator")
     @blp.response(200, SpeakerExportSchema)
     @blp.errors(404)
@@ -67,7 +69,6 @@ class SpeakerExport(MethodView):
         session = Session()
         speaker = service.get_speaker(session, str(speaker_id))
         data = service.export_speaker(session, g.principal, speaker)
-        g.commit_read = True
         return data
 
 

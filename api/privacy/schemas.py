@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from api.audit_schemas import AuditEventSchema
+from api.audit.schemas import AuditEventSchema
 from api.fields import Schema, Timestamp
 from api.interactions.schemas import InteractionSchema
 from api.speakers.schemas import AvailabilitySchema, SpeakerSchema

@@ -37,6 +37,3 @@ class ReportRollup(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
     sum_before: Mapped[int] = mapped_column(Integer, default=0, comment="confidence: sum of confidence_before.")
     sum_after: Mapped[int] = mapped_column(Integer, default=0, comment="confidence: sum of confidence_after.")
-
-
-from api.reports import rollup as _rollup  # noqa: F401  (registers the session hooks that mark months changed)

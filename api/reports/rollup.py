@@ -1,12 +1,12 @@
 """The monthly report roll-ups: session hooks that mark months changed, and the per-month rebuild.
 
 Writing. Every ORM flush that inserts, deletes or changes what the programme report counts marks the
-Europe/London months it touched: a booking's status, start (its old and its new month) or trust; a
-booking's speakers; an outcome's scores or themes (its booking's month). ORM bulk ``insert``/``update``/
+Europe/London months it touched (a counter of the map, ``api.derived_map``): a booking's status, start
+(its old and its new month) or trust; a booking's speakers; an outcome's scores or themes (its booking's month). ORM bulk ``insert``/``update``/
 ``delete`` statements on those tables are caught too; one that cannot be attributed to months (a bulk
 delete, an update of a counted column) marks every month. In ``before_commit`` the marks become one upsert
 of ``report_months`` (``changed = changed + 1``), in month order so concurrent writers lock the rows in
-the same order, before the data state's row (``insert=True``: whatever order the modules were imported in).
+the same order, before the data state's row (the map's order).
 A raw SQL write on the connection (``session.connection().execute(...)``) is not seen: call
 ``mark_changed(session, months)`` after one that changes what the report counts.
 
@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, event, func, inspect, select, text, update
+from sqlalchemy import and_, delete, func, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from api.bookings.models import Booking, BookingSpeaker
+from api import derived
 from api.outcomes.models import Outcome, outcome_themes
 from api.reports.models import ReportMonth, ReportRollup
 
@@ -40,7 +41,6 @@ ALL = "*"  # a mark meaning every month
 _MARKS = "report_months_changed"  # session.info: months ("YYYY-MM"), or ALL among them
 _LOOKUPS = "report_months_lookup"  # session.info: ids of bookings, outcomes, slots whose month is read at commit
 _COMMITTING = "report_months_committing"  # before_commit ran: a later flush stores its marks at once
-_STORED = "report_rollup_stored"  # a rebuild stored rows in this transaction (a GET must commit them)
 ANALYZE_AFTER_MONTHS = 6  # a rebuild storing this many months refreshes the planner's statistics (PostgreSQL)
 _LOOKUP_LIMIT = 1000  # more ids than this in one bulk statement: mark every month instead of looking them up
 
@@ -164,8 +164,7 @@ def _mark_child(session: Session, state, how: str, *, kind: str, keys: tuple[str
         _look_up(session, kind, [_id(state)])
 
 
-@event.listens_for(Session, "after_flush")
-def _after_flush(session: Session, _context) -> None:
+def _after_flush(session: Session) -> None:
     for how, objects in (("new", session.new), ("deleted", session.deleted), ("dirty", session.dirty)):
         for obj in objects:
             if isinstance(obj, Booking):
@@ -189,10 +188,7 @@ def _set_columns(orm_execute_state) -> set[str] | None:
     return None
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _bulk_dml(orm_execute_state) -> None:
-    if not (orm_execute_state.is_insert or orm_execute_state.is_update or orm_execute_state.is_delete):
-        return
     table = getattr(getattr(orm_execute_state.statement, "table", None), "name", None)
     if table not in _COUNTED:
         return
@@ -266,10 +262,7 @@ def _store_marks(session: Session) -> None:
                                                   set_={"changed": table.c.changed + 1}))
 
 
-@event.listens_for(Session, "before_commit", insert=True)
 def _bump(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint: the outermost commit bumps (its marks survive the savepoint)
     if session.new or session.dirty or session.deleted:
         session.flush()  # the flush inside commit comes after this hook: see its changes now
     session.info[_COMMITTING] = True
@@ -277,17 +270,22 @@ def _bump(session: Session) -> None:
         _store_marks(session)
 
 
-@event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
-    for key in (_COMMITTING, _STORED):
+    session.info.pop(_COMMITTING, None)
+
+
+def _clear(session: Session) -> None:
+    for key in (_MARKS, _LOOKUPS, _COMMITTING):  # the whole transaction is gone
         session.info.pop(key, None)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _clear(session: Session, previous_transaction) -> None:
-    if previous_transaction.parent is None and not previous_transaction.nested:
-        for key in (_MARKS, _LOOKUPS, _COMMITTING, _STORED):  # the whole transaction is gone
-            session.info.pop(key, None)
+def counter() -> derived.Counter:
+    """The report months as a counter of the map (``api.derived_map``), ordered before the data state."""
+    return derived.Counter(
+        name="report_months", after_flush=_after_flush, bulk=_bulk_dml, before_commit=_bump,
+        after_commit=_committed, after_rollback=_clear,
+        description="Europe/London months whose roll-ups must be rebuilt: " + ", ".join(
+            f"{table}.{{{', '.join(sorted(columns))}}}" for table, columns in _COUNTED.items()))
 
 
 def pending(session: Session) -> set[str]:
@@ -296,11 +294,6 @@ def pending(session: Session) -> set[str]:
     if session.info.get(_LOOKUPS):
         months.add(ALL)
     return months
-
-
-def stored(session: Session) -> bool:
-    """True when a rebuild stored rows in the session's transaction (a read must commit them)."""
-    return bool(session.info.get(_STORED))
 
 
 # --- figures of a range, and the rebuild --------------------------------------------------------------
@@ -404,4 +397,3 @@ def _store(session: Session, month: str, changed: int | None, found: Figures) ->
         session.execute(delete(rollup).where(rollup.c.month == month))
         if rows := found.rows(month):
             session.execute(rollup.insert(), rows)
-    session.info[_STORED] = True

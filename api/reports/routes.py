@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app
 from flask.views import MethodView
 
 from api.auth import READERS
 from api.csv_output import csv_response, documents_csv, wants_csv
+from api.derived import stores_on_read
 from api.extensions import Session
-from api.reports import rollup, service
+from api.reports import service
 from api.reports.schemas import ProgrammeReportSchema, ReportArgs
 from api.web import Blueprint
 
@@ -18,6 +19,7 @@ blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
 
 @blp.route("/programme")
 class ProgrammeReport(MethodView):
+    @stores_on_read  # months rebuilt for this report keep their roll-ups
     @blp.access(*READERS)
     @blp.arguments(ReportArgs, location="query", as_kwargs=True)
     @blp.response(200, ProgrammeReportSchema)
@@ -31,10 +33,6 @@ class ProgrammeReport(MethodView):
         """
         session = Session()
         report = service.programme(session, start, end)
-        if rollup.stored(session):
-            # Months rebuilt for this report keep their roll-ups: committed although this is a GET, best
-            # effort (if the commit fails, the report is still served and the next one rebuilds them).
-            g.commit_read = "best-effort"
         if wants_csv():
             return csv_response(service.programme_rows(report), ["section", "key", "metric", "value"],
                                 filename="programme-report.csv")

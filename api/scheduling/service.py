@@ -4,19 +4,46 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from api.bookings.conflicts import Slot, find_conflicts
-from api.bookings.models import Booking, BookingSpeaker
+from api.bookings.models import Booking, BookingSpeaker, Slot
 from api.errors import ValidationFailed
-from api.scheduling.availability import available_intervals
+from api.scheduling.availability import available_intervals, covers
+from api.scheduling.conflicts import availability_exceptions, find_conflicts, weekly_windows
 from api.scheduling.slots import SpeakerCalendar, find_slots
 from api.speakers.models import Speaker
-from api.speakers.service import availability_exceptions, weekly_windows
 from api.trusts.models import Trust
 
 DEFAULT_LENGTH = timedelta(minutes=180)
+
+
+def available_speaker_ids(session: Session, candidates: Select, start: datetime, end: datetime,
+                          partner_id: str | None = None) -> list[str]:
+    """Speakers (among ``candidates``) whose availability covers [start, end) and who are not booked then.
+
+    For a partner (``partner_id``), other parties' bookings are invisible: a speaker counts as booked
+    only in the partner's own bookings, so the answer never shows which speakers are busy with someone
+    else's session (declared availability still applies; the programme team settles real clashes when
+    it puts a speaker on a booking, where the overlap check is complete).
+    """
+    speakers = session.scalars(
+        candidates.options(selectinload(Speaker.weekly), selectinload(Speaker.exceptions))
+    ).unique().all()
+    booked = select(BookingSpeaker.speaker_id).where(
+        BookingSpeaker.live.is_(True), BookingSpeaker.starts_at < end, BookingSpeaker.ends_at > start)
+    if partner_id is not None:
+        booked = booked.where(BookingSpeaker.booking_id.in_(select(Booking.id).where(Booking.partner_id == partner_id)))
+    busy = set(session.scalars(booked))
+    out = []
+    for speaker in speakers:
+        if speaker.id in busy:
+            continue
+        intervals = available_intervals(speaker.timezone, weekly_windows(speaker), availability_exceptions(speaker),
+                                        start, end)
+        if covers(intervals, start, end):
+            out.append(speaker.id)
+    return out
 
 
 def _trust(session: Session, trust_id: str) -> Trust:

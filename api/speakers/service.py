@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -50,53 +52,25 @@ def list_speakers(session: Session, principal: Principal, args: dict) -> Select:
         stmt = stmt.where(or_(func.lower(Speaker.name).contains(q, autoescape=True),
                               func.lower(Speaker.organisation).contains(q, autoescape=True)))
     if args.get("available_from"):
-        ids = available_speaker_ids(session, stmt, args["available_from"], args["available_to"],
-                                    partner_id=principal.partner_id if principal.is_partner else None)
+        ids = AVAILABILITY.speaker_ids(session, stmt, args["available_from"], args["available_to"],
+                                       partner_id=principal.partner_id if principal.is_partner else None)
         stmt = stmt.where(Speaker.id.in_(ids))
     return apply_sort(stmt, args.get("sort"), SORTS, default=[Speaker.name])
 
 
-def available_speaker_ids(session: Session, candidates: Select, start: datetime, end: datetime,
-                          partner_id: str | None = None) -> list[str]:
-    """Speakers (among ``candidates``) whose availability covers [start, end) and who are not booked then.
+@dataclass
+class Availability:
+    """Which speakers are available and free for a range: scheduling's rule (it reads speakers' windows and
+    their booked slots, so it sits above this package), registered by ``create_app``."""
 
-    For a partner (``partner_id``), other parties' bookings are invisible: a speaker counts as booked
-    only in the partner's own bookings, so the answer never shows which speakers are busy with someone
-    else's session (declared availability still applies; the programme team settles real clashes when
-    it puts a speaker on a booking, where the overlap check is complete).
-    """
-    from api.bookings.models import Booking, BookingSpeaker
-    from api.scheduling.availability import available_intervals, covers
-
-    speakers = session.scalars(
-        candidates.options(selectinload(Speaker.weekly), selectinload(Speaker.exceptions))
-    ).unique().all()
-    booked = select(BookingSpeaker.speaker_id).where(
-        BookingSpeaker.live.is_(True), BookingSpeaker.starts_at < end, BookingSpeaker.ends_at > start)
-    if partner_id is not None:
-        booked = booked.where(BookingSpeaker.booking_id.in_(select(Booking.id).where(Booking.partner_id == partner_id)))
-    busy = set(session.scalars(booked))
-    out = []
-    for speaker in speakers:
-        if speaker.id in busy:
-            continue
-        intervals = available_intervals(speaker.timezone, weekly_windows(speaker), availability_exceptions(speaker),
-                                        start, end)
-        if covers(intervals, start, end):
-            out.append(speaker.id)
-    return out
+    speaker_ids: Callable[..., list[str]] | None = None  # (session, candidates, start, end, partner_id=None)
 
 
-def weekly_windows(speaker: Speaker):
-    from api.scheduling.availability import WeeklyWindow
-
-    return [WeeklyWindow(w.weekday, w.start_minute, w.end_minute) for w in speaker.weekly]
+AVAILABILITY = Availability()
 
 
-def availability_exceptions(speaker: Speaker):
-    from api.scheduling.availability import AvailabilityException as Exc
-
-    return [Exc(e.starts_at, e.ends_at, e.available) for e in speaker.exceptions]
+def register_availability(speaker_ids: Callable[..., list[str]]) -> None:
+    AVAILABILITY.speaker_ids = speaker_ids
 
 
 def get_speaker(session: Session, speaker_id: str) -> Speaker:

@@ -105,9 +105,7 @@ class TrustById(MethodView):
 
 def _with_engagement(session, trust):
     """The trust with its engagement summary, and an ETag covering both."""
-    from api.reports.service import engagement
-
-    summary = engagement(session, trust.id)
+    summary = service.ENGAGEMENT.summary(session, trust.id)
     return service.WithEngagement(trust, summary), with_derived(etag_of(trust, "full"), summary)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,14 +44,21 @@ class WithEngagement:
         return getattr(self._trust, name)
 
 
-def trust_view(principal: Principal) -> str:
-    return "partner" if principal.is_partner else "full"
+@dataclass
+class Engagement:
+    """What a trust shows about its bookings, computed by packages above this one and registered by
+    ``create_app``: its engagement summary (``api.reports.service.engagement``) and the condition "has a
+    delivered booking" for the ``engaged`` filter (``api.bookings.service.delivered_booking_exists``)."""
+
+    summary: Callable[[Session, str], dict] | None = None
+    delivered: Callable[[], Any] | None = None
 
 
-def delivered_booking_exists():
-    from api.bookings.models import Booking
+ENGAGEMENT = Engagement()
 
-    return exists().where(Booking.trust_id == Trust.id, Booking.status == "delivered")
+
+def register_engagement(summary: Callable[[Session, str], dict], delivered: Callable[[], Any]) -> None:
+    ENGAGEMENT.summary, ENGAGEMENT.delivered = summary, delivered
 
 
 def list_trusts(args: dict) -> Select:
@@ -67,7 +76,7 @@ def list_trusts(args: dict) -> Select:
         stmt = stmt.where(or_(func.lower(Trust.name).contains(q.lower(), autoescape=True),
                               Trust.ods_code == q.upper()))
     if "engaged" in args:
-        engaged = delivered_booking_exists()
+        engaged = ENGAGEMENT.delivered()
         stmt = stmt.where(engaged if args["engaged"] else ~engaged)
     return apply_sort(stmt, args.get("sort"), TRUST_SORTS, default=[Trust.name])
 

@@ -38,6 +38,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
+from api.extensions import Session as ScopedSession
 from api.fields import to_utc_text
 from api.webhooks import service, signing, ssrf, transport
 from api.webhooks.dispatch import dispatch_pending
@@ -303,11 +304,9 @@ def allow_loopback_targets(app) -> bool:
               help="Seconds to wait when nothing is due.")
 def deliver_command(once: bool, poll_seconds: float) -> None:
     """Deliver webhooks: runs until stopped (SIGTERM or Ctrl-C), or drains once with --once."""
-    from api.extensions import Session
-
     allow_loopback = allow_loopback_targets(current_app)
     if once:
-        stats = drain(Session(), allow_loopback=allow_loopback)
+        stats = drain(ScopedSession(), allow_loopback=allow_loopback)
         click.echo(f"webhooks: {stats}")
         return
     stop = threading.Event()
@@ -318,7 +317,7 @@ def deliver_command(once: bool, poll_seconds: float) -> None:
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     click.echo("webhooks: delivering (stop with SIGTERM or Ctrl-C)")
     try:
-        stats = run(Session(), allow_loopback=allow_loopback, stop=stop, poll_seconds=poll_seconds)
+        stats = run(ScopedSession(), allow_loopback=allow_loopback, stop=stop, poll_seconds=poll_seconds)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

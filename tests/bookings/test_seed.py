@@ -15,9 +15,9 @@ def test_seeded_bookings_follow_the_rules(db, coordinator):
     from api.bookings.models import Booking
     from api.outcomes.models import Outcome
     from api.scheduling.availability import available_intervals, covers, overlaps
-    from api.seed import seed
+    from api.demo import seed
     from api.speakers.models import Speaker
-    from api.speakers.service import availability_exceptions, weekly_windows
+    from api.scheduling.conflicts import availability_exceptions, weekly_windows
     from api.trusts.models import Interaction
 
     seed(db(), today=TODAY)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 
 # The four parsers and their fixtures live with the rendering tests; share them, don't copy them.
 from tests.calendar.test_render import (  # noqa: F401
@@ -41,10 +41,10 @@ def booking_snapshot(booking) -> SimpleNamespace:
 def create_booking(db, app, create_trust):
     """Create a booking (with speakers, attendees, topics) and store its feed VEVENT.
 
-    ``speakers`` is a list of ``(speaker, role)``; ``refresh=False`` leaves ``ical_vevent``
-    empty, as a booking written before calendars existed would be.
+    ``speakers`` is a list of ``(speaker, role)``; ``refresh=False`` clears its stored VEVENT, as a
+    rename of something it shows does.
     """
-    from api.bookings.calendar import refresh_calendar
+    from api import derived
     from api.bookings.models import Booking, BookingSpeaker
     from api.topics.models import Topic
     from api.trusts.models import Contact
@@ -70,8 +70,9 @@ def create_booking(db, app, create_trust):
                                                    ends_at=ends_at, live=booking.live))
         db().add(booking)
         db().flush()
-        if refresh:
-            refresh_calendar(db(), booking, app.config)
+        derived.refresh(db(), booking, app.config)  # as a booking write does
+        if not refresh:  # as after a rename: the feed renders them again
+            derived.changed(db(), "booking", select(Booking.id).where(Booking.id == booking.id), ["vevent"])
         db().commit()
         return booking_snapshot(booking)
 
@@ -81,29 +82,29 @@ def create_booking(db, app, create_trust):
 @pytest.fixture
 def change_booking(db, app):
     """Change a booking as the bookings service would, then refresh its calendar text."""
-    from api.bookings.calendar import refresh_calendar
+    from api import derived
     from api.bookings.models import Booking
     from api.db import utcnow
 
     def _change(booking_id: str, *, bump: bool = True, **values):
+        # The booking's own rules (api.bookings.models), as the bookings service applies them.
         booking = db().get(Booking, booking_id)
-        shift = None
-        if "starts_at" in values:
-            shift = values["starts_at"] - booking.starts_at
-            values.setdefault("ends_at", booking.ends_at + shift)
-        if values.get("status") == "cancelled":
-            values.setdefault("cancelled_at", utcnow())
-            values["live"] = False
+        if "starts_at" in values or "ends_at" in values:
+            starts_at = values.pop("starts_at", booking.starts_at)
+            ends_at = values.pop("ends_at", booking.ends_at + (starts_at - booking.starts_at))
+            moved, _outside = booking.slots_moved_to(starts_at, ends_at)
+            booking.reschedule(starts_at, ends_at, moved)
+        status = values.pop("status", None)
+        if status == "cancelled":
+            booking.cancel(values.pop("cancelled_at", None) or utcnow())
+        elif status is not None:
+            booking.status = status
         for field, value in values.items():
             setattr(booking, field, value)
-        for slot in booking.speakers:
-            if shift is not None:
-                slot.starts_at, slot.ends_at = slot.starts_at + shift, slot.ends_at + shift
-            slot.live = booking.live
         if bump:
             booking.sequence += 1
         booking.touch()
-        refresh_calendar(db(), booking, app.config)
+        derived.refresh(db(), booking, app.config)
         db().commit()
         return booking_snapshot(booking)
 

@@ -316,8 +316,8 @@ def test_304_on_if_none_match_and_if_modified_since(coordinator, anon, people, c
 
 
 def test_etag_changes_with_scope_renames_and_the_day(coordinator, anon, people, create_booking, clock, db, app):
-    from api.bookings.calendar import refresh_calendar
-    from api.bookings.models import Booking, BookingSpeaker
+    from api import derived
+    from api.bookings.models import Booking, BookingRendering, BookingSpeaker
     from api.speakers.models import Speaker
     from api.topics.models import Topic
     from api.trusts.models import Trust
@@ -346,7 +346,7 @@ def test_etag_changes_with_scope_renames_and_the_day(coordinator, anon, people, 
     booking = db().get(Booking, dropped.id)
     booking.speakers = [s for s in booking.speakers if s.speaker_id != amara.id]
     booking.touch()
-    refresh_calendar(db(), booking, app.config)
+    derived.refresh(db(), booking, app.config)
     db().commit()
     assert db().scalar(select(BookingSpeaker).where(BookingSpeaker.booking_id == dropped.id)) is None
     assert dropped.id not in uids(etag_now())
@@ -364,7 +364,8 @@ def test_etag_changes_with_scope_renames_and_the_day(coordinator, anon, people, 
     db().commit()
     assert "Topics: Data and analytics" in etag_now().decode().replace("\r\n ", "")
     # The renamed texts were stored again: the next request renders nothing and reads the same.
-    assert db().scalar(select(Booking.ical_vevent).where(Booking.id == kept.id)).count("Data and analytics") == 2
+    assert db().scalar(select(BookingRendering.ical_vevent).where(BookingRendering.booking_id == kept.id)
+                       ).count("Data and analytics") == 2
     etag_now(expect_change=False)
 
     # A new day moves the windows, so the ETag moves with it.
@@ -376,7 +377,7 @@ def test_etag_changes_with_scope_renames_and_the_day(coordinator, anon, people, 
 
 def test_feed_costs_a_constant_number_of_queries(coordinator, anon, people, create_booking, clock,
                                                  count_queries, db):
-    from api.bookings.models import Booking
+    from api.bookings.models import BookingRendering, SpeakerFeedEvent
 
     path = feed_path(subscribe(coordinator, scope="speaker", speaker_id=people["amara"].id))
     topics, attendees = [people["topic"]], [people["chair"]]
@@ -404,7 +405,8 @@ def test_feed_costs_a_constant_number_of_queries(coordinator, anon, people, crea
     add(12, refresh=False)
     cold_large, cached_large, warm_large, data = measure()
     assert len(uids(data)) == 15
-    assert db().scalar(select(Booking.id).where(Booking.ical_vevent.is_(None))) is None
+    assert db().scalar(select(BookingRendering.booking_id).where(BookingRendering.ical_vevent.is_(None))) is None
+    assert db().scalar(select(SpeakerFeedEvent.booking_id).where(SpeakerFeedEvent.ical_vevent.is_(None))) is None
     assert cached_small == cached_large == 1  # a 304 costs the token lookup, which reads the data state too
     assert warm_small == warm_large == 2  # plus one statement for the texts and their zone spans
     assert cold_small == cold_large  # loading bookings, trusts, topics, speakers, and one store: no N+1
@@ -418,13 +420,13 @@ def test_programme_feed_figures_for_the_demo_data(coordinator, anon, clock, db, 
     """
     from sqlalchemy import func, update
 
-    from api.bookings.models import Booking
+    from api.bookings.models import Booking, BookingRendering
     from api.calendar.render import vtimezone_for_years
-    from api.seed import seed
+    from api.demo import seed
 
     clock["now"] = utc(2026, 11, 26, 12)
     seed(db(), today=clock["now"].date())
-    db().execute(update(Booking).values(ical_vevent=None))
+    db().execute(update(BookingRendering).values(ical_vevent=None))
     db().commit()
     total = db().scalar(select(func.count(Booking.id)))
     path = feed_path(subscribe(coordinator, scope="programme"))
@@ -441,7 +443,7 @@ def test_programme_feed_figures_for_the_demo_data(coordinator, anon, clock, db, 
     shown = r.data.count(b"BEGIN:VEVENT")
     assert 0 < shown <= total
     # Only the bookings the feed shows were rendered and stored; older history stays untouched.
-    assert db().scalar(select(func.count(Booking.id)).where(Booking.ical_vevent.is_(None))) == total - shown
+    assert db().scalar(select(func.count()).where(BookingRendering.ical_vevent.is_(None))) == total - shown
     with capsys.disabled():
         print(f"\nprogramme feed, demo data: {r.data.count(b'BEGIN:VEVENT')} events of {total} bookings, "
               f"{len(r.data) / 1024:.0f} KiB: cold {timings[0] * 1000:.1f} ms, "

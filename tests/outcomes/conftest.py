@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 @pytest.fixture
 def create_booking(db, create_trust):
+    from api import derived
     from api.bookings.models import Booking
 
     def _create(trust=None, status="delivered", starts_at=None, partner_id=None, attendees=(), **kw):
@@ -21,6 +22,7 @@ def create_booking(db, create_trust):
                              "timezone": "Europe/London", "title": "Board development session", **kw})
         booking.attendees = list(attendees)
         db().add(booking)
+        derived.refresh(db(), booking)  # its stored renderings, as a booking write stores them
         db().commit()
         # plain values: model instances expire at each commit and detach after each request
         return SimpleNamespace(id=booking.id, trust_id=booking.trust_id, partner_id=booking.partner_id,

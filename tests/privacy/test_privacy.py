@@ -28,17 +28,15 @@ def test_export_contact(coordinator, viewer, create_contact, create_booking):
 
 
 def test_erase_contact_everywhere_keeps_counts(coordinator, create_contact, create_booking, db):
-    from api.bookings.models import Booking, booking_attendees
+    from api.bookings.models import BookingRendering, booking_attendees
     from api.outbox import OutboxEvent, emit
     from api.trusts.models import Interaction
 
     contact = create_contact(name=NAME, email=EMAIL)
     contact_id, trust_id = contact.id, contact.trust_id
     from types import SimpleNamespace
-    booking = create_booking(trust=SimpleNamespace(id=trust_id), attendees=[contact],
-                             ical_vevent=f"BEGIN:VEVENT\r\nATTENDEE;CN={NAME}:mailto:{EMAIL}\r\nEND:VEVENT")
-    other = create_booking(trust=SimpleNamespace(id=trust_id), ical_vevent="BEGIN:VEVENT\r\nEND:VEVENT",
-                           starts_at=datetime(2025, 6, 1, 9, tzinfo=timezone.utc))
+    booking = create_booking(trust=SimpleNamespace(id=trust_id), attendees=[contact])
+    other = create_booking(trust=SimpleNamespace(id=trust_id), starts_at=datetime(2025, 6, 1, 9, tzinfo=timezone.utc))
     emit(db(), "booking.updated", entity_type="booking", entity_id=booking.id, partner_id=None,
          payload={"attendees": [{"name": NAME, "email": EMAIL}]})
     db().commit()
@@ -58,14 +56,17 @@ def test_erase_contact_everywhere_keeps_counts(coordinator, create_contact, crea
     session = db()
     session.expire_all()
     dump = []
-    for table in ("contacts", "interactions", "audit_events", "idempotency_records", "outbox_events", "bookings"):
+    for table in ("contacts", "interactions", "audit_events", "idempotency_records", "outbox_events", "bookings",
+                  "booking_renderings"):
         dump += [str(tuple(row)) for row in session.execute(text(f"SELECT * FROM {table}"))]
     everything = "\n".join(dump)
     for secret in (NAME, EMAIL, "Si\\u00e2n", "sian.gwilym"):
         assert secret not in everything, secret
     assert session.scalar(select(Interaction.summary)) == "Call with [erased] ([erased]) about the board"
-    assert session.get(Booking, booking.id).ical_vevent is None
-    assert session.get(Booking, other.id).ical_vevent is not None
+    # The attendee's booking is a new version (its JSON lists attendees in name order): its texts are rendered
+    # again on the next read; the other booking's stay.
+    assert session.get(BookingRendering, booking.id).api_doc is None
+    assert session.get(BookingRendering, other.id).api_doc is not None
     assert session.execute(select(booking_attendees)).all() == [(booking.id, contact_id)]
     assert coordinator.get(f"/api/v1/bookings/{booking.id}/outcome").json["attendance"] == 9
     erased = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "contact.erased")).all()

@@ -9,34 +9,26 @@ renders as nothing, so the same code path serialises there too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from api.bookings.models import Booking, BookingSpeaker
+from api.bookings.models import Booking, BookingSpeaker, Slot
 from api.fields import to_utc_text
-from api.scheduling.availability import available_intervals, covers, overlaps
+from api.scheduling.availability import AvailabilityException, WeeklyWindow, available_intervals, covers, overlaps
 from api.speakers.models import Speaker
-from api.speakers.service import availability_exceptions, weekly_windows
 from api.trusts.models import Trust
-
-
-@dataclass(frozen=True)
-class Slot:
-    """A speaker's proposed time in a booking."""
-
-    speaker_id: str
-    starts_at: datetime
-    ends_at: datetime
 
 
 def lock(session: Session, trust_ids: list[str], speaker_ids: list[str]) -> None:
     """Lock the trust and speaker rows a write depends on: trusts then speakers, each in id order.
 
-    One global order means two writers never wait on each other in a cycle.
+    One global order means two writers never wait on each other in a cycle. On SQLite the request already
+    holds the database's write lock (BEGIN IMMEDIATE), so there is nothing to take.
     """
+    if session.get_bind().dialect.name == "sqlite":
+        return
     if trust_ids:
         session.execute(select(Trust.id).where(Trust.id.in_(sorted(set(trust_ids))))
                         .order_by(Trust.id).with_for_update()).all()
@@ -99,3 +91,11 @@ def find_conflicts(session: Session, *, trust_id: str | None, starts_at: datetim
                 found.append(_conflict("outside_availability", exclude_booking_id, slot.speaker_id,
                                        slot.starts_at, slot.ends_at))
     return found
+
+
+def weekly_windows(speaker: Speaker) -> list[WeeklyWindow]:
+    return [WeeklyWindow(w.weekday, w.start_minute, w.end_minute) for w in speaker.weekly]
+
+
+def availability_exceptions(speaker: Speaker) -> list[AvailabilityException]:
+    return [AvailabilityException(e.starts_at, e.ends_at, e.available) for e in speaker.exceptions]

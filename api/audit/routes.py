@@ -6,7 +6,7 @@ from flask.views import MethodView
 from sqlalchemy import or_, select
 
 from api.audit import AuditEvent
-from api.audit_schemas import AuditEventSchema, AuditListArgs
+from api.audit.schemas import AuditEventSchema, AuditListArgs
 from api.extensions import Session
 from api.web import Blueprint, apply_sort, paginate
 

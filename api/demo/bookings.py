@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from api.bookings.events import refresh_renderings
+from api import derived
 from api.bookings.models import Booking, BookingSpeaker
 from api.outcomes.models import NextStep, Outcome
 from api.scheduling.availability import available_intervals, covers
-from api.speakers.service import availability_exceptions, weekly_windows
+from api.scheduling.conflicts import availability_exceptions, weekly_windows
 from api.trusts.models import Interaction
 
 LONDON = ZoneInfo("Europe/London")
@@ -180,6 +180,5 @@ def seed_bookings(session: Session, rng: random.Random, trusts, speakers, topics
         upcoming.append(booking)
         day += timedelta(days=rng.randint(3, 9))
     session.flush()
-    for booking in bookings + upcoming:
-        refresh_renderings(session, booking)
+    derived.refresh_many(session, bookings + upcoming)  # their stored renderings, as a booking write stores them
     return len(bookings) + len(upcoming)

@@ -52,7 +52,7 @@ def record(session: Session, principal: Principal, entity_type: str, entity_id: 
     if action == "update" and not changes:
         return None
     event = AuditEvent(
-        actor_token_id=None if principal.token_id == "system" else principal.token_id,
+        actor_token_id=None if principal.is_system else principal.token_id,
         actor_name=principal.name, actor_role=principal.role,
         entity_type=entity_type, entity_id=entity_id, action=action, changes=changes,
     )

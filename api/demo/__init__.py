@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.accounts.models import Partner
+from api.demo.bookings import seed_bookings
 from api.speakers.models import AvailabilityWindow, Speaker
 from api.topics.models import Topic
 from api.topics.service import seed_catalogue
@@ -138,8 +139,6 @@ def seed(session: Session, *, only_if_empty: bool = False, today: date | None = 
         session.add(speaker)
         speakers.append(speaker)
     session.flush()
-
-    from api.seed_bookings import seed_bookings
 
     booked = seed_bookings(session, rng, trusts, speakers, topics, partner, today=today)
     return (f"seeded {len(trusts)} trusts, {sum(len(t.contacts) for t in trusts)} contacts, "

@@ -8,12 +8,6 @@ from api.fields import Schema, Timestamp
 from api.web import ListArgs
 
 
-class ActorSchema(Schema):
-    token_id = ma.fields.String(allow_none=True, metadata={"description": "Null for shell commands (system)."})
-    name = ma.fields.String(metadata={"description": "The token's name."})
-    role = ma.fields.String()
-
-
 class AuditEventSchema(Schema):
     id = ma.fields.String(metadata={"format": "uuid"})
     occurred_at = Timestamp()

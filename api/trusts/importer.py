@@ -20,13 +20,13 @@ import marshmallow as ma
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.auth import Principal
+from api.auth import system
 from api.errors import ProblemError, flatten_errors
 from api.trusts import service as trusts
 from api.trusts.models import Trust
 from api.trusts.schemas import TrustPatchSchema, TrustSchema
 
-IMPORTER = Principal(token_id="system", name="import-trusts", role="coordinator")
+IMPORTER = system("import-trusts")
 
 # NHS England regions (ODS "National Grouping" since 2020) to ours. The pre-2020 codes Y54 (North of
 # England), Y55 (Midlands and East of England) and Y57 (South of England) each span two of our regions,
