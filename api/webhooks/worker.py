@@ -214,25 +214,24 @@ def _disable(endpoint: WebhookEndpoint, reason: str) -> None:
 
 
 def renew(session: Session, claims: list[Claim], now: datetime) -> None:
-    """Extend the lease of claims still held (the heartbeat before each send)."""
-    with _transaction(session):
-        for claim in claims:
-            session.execute(update(WebhookDelivery)
-                            .where(WebhookDelivery.id == claim.delivery_id,
-                                   WebhookDelivery.attempts == claim.attempt,
-                                   WebhookDelivery.status == "pending")
-                            .values(next_attempt_at=now + LEASE))
+    """Extend the lease of claims still held (the heartbeat before a send that might outlast it)."""
+    _update_held(session, claims, next_attempt_at=now + LEASE)
 
 
 def release(session: Session, claims: list[Claim], now: datetime) -> None:
     """Hand back claims that were never sent (a clean stop), so they are due again at once."""
+    _update_held(session, claims, attempts=WebhookDelivery.attempts - 1, next_attempt_at=now)
+
+
+def _update_held(session: Session, claims: list[Claim], **values: Any) -> None:
+    """Change the deliveries this worker still holds: the attempt it claimed is still theirs (fencing)."""
     with _transaction(session):
         for claim in claims:
             session.execute(update(WebhookDelivery)
                             .where(WebhookDelivery.id == claim.delivery_id,
                                    WebhookDelivery.attempts == claim.attempt,
                                    WebhookDelivery.status == "pending")
-                            .values(attempts=WebhookDelivery.attempts - 1, next_attempt_at=now))
+                            .values(**values))
 
 
 def drain(session: Session, *, clock: Clock = utcnow, allow_loopback: bool,
