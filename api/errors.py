@@ -132,7 +132,7 @@ def render_problem(error: ProblemError) -> Response:
 _HTTP_SLUGS = {400: "malformed-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
                405: "method-not-allowed", 406: "not-acceptable", 409: "conflict", 412: "precondition-failed",
                413: "payload-too-large", 415: "unsupported-media-type", 422: "validation-error",
-               428: "precondition-required", 500: "internal-error"}
+               428: "precondition-required", 429: "too-many-requests", 500: "internal-error"}
 
 
 def render_http_exception(error: HTTPException) -> Response:

@@ -107,6 +107,9 @@ _EXAMPLES = {
           "status": 415, "detail": "Send the body as application/json."},
     428: {"type": "https://boardroom.example/problems/precondition-required", "title": "If-Match header required",
           "status": 428, "detail": "Send If-Match with the ETag from your last GET (or * for any version)."},
+    429: {"type": "https://boardroom.example/problems/too-many-requests", "title": "Too Many Requests",
+          "status": 429, "detail": "Too many requests for this token: the limit is 600 per 1 minute over a moving "
+                                   "window. Retry after Retry-After seconds."},
     503: {"type": "https://boardroom.example/problems/not-ready", "title": "Service Unavailable", "status": 503,
           "detail": "The database does not answer or has no schema."},
 }
@@ -128,6 +131,8 @@ def register_components(spec) -> None:
                                                    "description": "An API token from `/api/v1/tokens` or the CLI."})
     spec.components.schema("SchedulingConflictItem", CONFLICT_ITEM_SCHEMA)
     spec.components.schema("Problem", PROBLEM_SCHEMA)
+    for name, header in RATE_LIMIT_HEADERS.items():
+        spec.components.header(name, header)
     for code, description in _STATUS_DESCRIPTIONS.items():
         spec.components.response(f"Problem{code}", {
             "description": description or HTTPStatus(code).phrase,
@@ -135,6 +140,8 @@ def register_components(spec) -> None:
                 "schema": {"$ref": "#/components/schemas/Problem"},
                 "example": _EXAMPLES[code],
             }},
+            **({"headers": {"Retry-After": "RETRY_AFTER", "RateLimit-Policy": "RATELIMIT_POLICY",
+                            "RateLimit": "RATELIMIT"}} if code == 429 else {}),
         })
     spec.components.headers_lazy.pop("ETAG", None)  # flask-smorest's own, unused here: ours says what it is for
     spec.components.header("ETAG", ETAG_HEADER)
@@ -188,6 +195,24 @@ ETAG_HEADER = {
     "required": True,
     "schema": {"type": "string", "example": '"3f1c9a0b27d4e8f6a1b2c3d4"'},
 }
+RATE_LIMIT_HEADERS = {
+    "RATELIMIT_POLICY": {
+        "description": "The quota this answer counted against (IETF httpapi-ratelimit-headers, draft 9): "
+                       "`\"api\";q=600;w=60` is 600 requests in any 60 seconds (`\"feed\"` for a feed).",
+        "schema": {"type": "string", "example": '"api";q=600;w=60'},
+    },
+    "RATELIMIT": {
+        "description": "What is left of that quota: `r` requests, the window renewing within `t` seconds.",
+        "schema": {"type": "string", "example": '"api";r=599;t=60'},
+    },
+    "RETRY_AFTER": {
+        "description": "Seconds to wait before the next request can succeed.",
+        "schema": {"type": "integer", "minimum": 0, "example": 12},
+    },
+}
+# Rate-limited paths (SPEC, Running it): the API and the feeds; not probes, docs, dashboard or metrics.
+RATE_LIMITED_PREFIXES = ("/api/v1/", "/feeds/")
+
 # JSON answers of one object that is not a versioned item: no ETag.
 NOT_ITEMS = frozenset({"Health", "Ready", "CheckResult", "ProgrammeReport", "ContactExport", "SpeakerExport",
                        "Delivery"})
@@ -226,9 +251,15 @@ class OperationConventions(BasePlugin):
                 operation["operationId"] = self._unique(operation_id(operation["summary"]),
                                                         (operation.get("tags") or ["api"])[0], method)
             responses = operation.setdefault("responses", {})
+            limited = (path or "").startswith(RATE_LIMITED_PREFIXES)
             for code, response in responses.items():
                 if str(code) in ("200", "201") and _returns_item(response):
                     response.setdefault("headers", {})["ETag"] = "ETAG"
+                if limited and str(code).startswith("2") and isinstance(response, dict):
+                    response.setdefault("headers", {}).update(
+                        {"RateLimit-Policy": "RATELIMIT_POLICY", "RateLimit": "RATELIMIT"})
+            if limited and 429 not in responses and "429" not in responses:
+                responses[429] = "Problem429"
             if method == "post":
                 parameters = operation.setdefault("parameters", [])
                 if not any(p.get("name") == "Idempotency-Key" for p in parameters if isinstance(p, dict)):

@@ -38,6 +38,9 @@ _STATUS_DESCRIPTIONS = {
     415: "The body is not JSON: send it with `Content-Type: application/json`.",
     422: "Validation failed; `errors` maps each field to its messages.",
     428: "If-Match is required for this method.",
+    429: "Too many requests from this token (or, without a valid token, this address; for a feed, this feed) "
+         "over a moving 60-second window. Wait `Retry-After` seconds; `RateLimit-Policy` and `RateLimit` "
+         "say the quota and what is left on every answer.",
     503: "Not ready: the database does not answer or is not at the newest migration.",
 }
 

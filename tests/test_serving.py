@@ -315,3 +315,37 @@ def test_an_unreachable_redis_fails_open(app, coordinator, monkeypatch):
     monkeypatch.setattr(limiter, "_limiter", MovingWindowRateLimiter(dead))
     r = coordinator.get("/api/v1/trusts")
     assert r.status_code == 200
+
+
+def test_the_document_declares_429_and_the_ratelimit_headers_a_refused_request_sends(app, coordinator, limit):
+    """Typed clients can read the quota and the wait: every rate-limited operation (the API and the feeds)
+    declares 429 with Retry-After and both RateLimit headers, and its successes declare the RateLimit headers;
+    probes and docs declare neither. A real refusal sends exactly what the document names."""
+    document = app.test_client().get("/openapi.json").get_json()
+    limited = unlimited = 0
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            responses = operation["responses"]
+            if path.startswith(("/api/v1/", "/feeds/")):
+                limited += 1
+                assert responses.get("429") == {"$ref": "#/components/responses/Problem429"}, (method, path)
+                for code, response in responses.items():
+                    if code.startswith("2") and "$ref" not in response:
+                        assert {"RateLimit-Policy", "RateLimit"} <= set(response.get("headers", {})), (method, path)
+            else:
+                unlimited += 1
+                assert "429" not in responses, (method, path)
+    assert limited > 50 and unlimited >= 2
+    declared = set(document["components"]["responses"]["Problem429"]["headers"])
+    assert declared == {"Retry-After", "RateLimit-Policy", "RateLimit"}
+
+    limit(api="1/minute")
+    assert coordinator.get("/api/v1/topics").status_code == 200
+    refused = coordinator.get("/api/v1/topics")
+    assert refused.status_code == 429
+    assert declared <= set(refused.headers.keys())
+    assert int(refused.headers["Retry-After"]) >= 0
+    assert problem(refused)["type"] == document["components"]["responses"]["Problem429"]["content"][
+        "application/problem+json"]["example"]["type"]
