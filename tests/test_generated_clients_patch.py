@@ -14,13 +14,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import ROOT
+from tests.generated_client import generated_python_client
 
 PACKAGE = "boardroom_patch_client"
 DOCUMENT = ROOT / "openapi" / "openapi.json"
@@ -103,20 +103,8 @@ def resources(coordinator, seeded_topics):
 
 @pytest.fixture(scope="module")
 def python_client(tmp_path_factory):
-    out = tmp_path_factory.mktemp("patch_client")
-    (out / "config.yaml").write_text("post_hooks: []\n", encoding="utf-8")
-    cli = Path(sys.executable).with_name("openapi-python-client")
-    result = subprocess.run(
-        [str(cli), "generate", "--path", str(DOCUMENT), "--meta", "none", "--output-path", PACKAGE,
-         "--config", "config.yaml", "--fail-on-warning"], cwd=out, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-    sys.path.insert(0, str(out))
-    try:
-        yield importlib.import_module(PACKAGE)
-    finally:
-        sys.path.remove(str(out))
-        for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
-            del sys.modules[name]
+    with generated_python_client(DOCUMENT, tmp_path_factory.mktemp("patch_client"), PACKAGE) as (package, _):
+        yield package
 
 
 def _bare(representation: dict, field: str) -> dict:

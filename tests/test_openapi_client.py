@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import importlib
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.generated_client import generated_python_client
 
 PACKAGE = "boardroom_generated_client"
 
@@ -20,21 +18,9 @@ def generated(app, tmp_path_factory):
     out = tmp_path_factory.mktemp("client")
     with app.test_client() as client:
         (out / "openapi.json").write_text(json.dumps(client.get("/openapi.json").get_json()), encoding="utf-8")
-    (out / "config.yaml").write_text("post_hooks: []\n", encoding="utf-8")  # no ruff needed
-    cli = Path(sys.executable).with_name("openapi-python-client")
-    result = subprocess.run(
-        [str(cli), "generate", "--path", "openapi.json", "--meta", "none", "--output-path", PACKAGE,
-         "--config", "config.yaml", "--fail-on-warning"],
-        cwd=out, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Warning" not in result.stdout + result.stderr, result.stdout + result.stderr
-    sys.path.insert(0, str(out))
-    try:
-        yield importlib.import_module(PACKAGE)
-    finally:
-        sys.path.remove(str(out))
-        for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
-            del sys.modules[name]
+    with generated_python_client(out / "openapi.json", out, PACKAGE) as (package, output):
+        assert "Warning" not in output, output
+        yield package
 
 
 def test_generated_client_drives_trusts_and_speakers(generated, live_server):
