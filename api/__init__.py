@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from api import config as config_module
 from api import idempotency, observability, ratelimit, serving
 from api.auth import Principal, authenticate, authorise
-from api.db import autocommit_reads, make_engine
+from api.db import autocommit_reads, autocommit_until_write, make_engine
 from api.errors import ProblemError, Unauthorized, internal_error, problem_response, render_http_exception, render_problem
 from api.extensions import Session, api
 from api.logsafe import redact_path
@@ -146,6 +146,8 @@ def _prepare_session() -> None:
     g.session_prepared = True
     if request.method in SAFE_METHODS and getattr(_view_handler(current_app), "_autocommit_reads", False):
         autocommit_reads(Session())  # before the token lookup: no BEGIN/ROLLBACK round trips at all
+    elif request.method not in SAFE_METHODS:
+        autocommit_until_write(Session())  # SQLite: the token lookup needs no BEGIN before BEGIN IMMEDIATE
 
 
 def _bearer_principal() -> Principal:
@@ -253,7 +255,7 @@ def _begin_write() -> None:
     if session.in_transaction():
         if session.get_bind().dialect.name != "sqlite" or session.in_nested_transaction():
             return
-        session.commit()  # ends the token lookup's read transaction (nothing written; keeps loaded objects)
+        session.commit()  # ends the token lookup (autocommit: nothing to end but the session's hold on the connection)
     Session.connection(execution_options={"sqlite_immediate": True})
 
 

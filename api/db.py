@@ -139,6 +139,15 @@ def autocommit_reads(session) -> None:
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
+def autocommit_until_write(session) -> None:
+    """SQLite: a write request's statements before its write transaction (the token lookup) run in
+    autocommit, without a BEGIN of their own; ``BEGIN IMMEDIATE`` then starts the write. Each of them is
+    one self-consistent statement. PostgreSQL needs nothing: its write transaction starts with the lookup."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "sqlite" and not session.in_transaction():
+        session.connection(execution_options={"sqlite_autocommit": True})
+
+
 class WriterQueueConnection(sqlite3.Connection):
     """A pysqlite connection whose write transactions queue for the database on a file lock.
 
@@ -212,7 +221,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        if not conn.get_execution_options().get("sqlite_immediate"):
+        options = conn.get_execution_options()
+        if options.get("sqlite_autocommit"):
+            return  # pysqlite runs each statement in autocommit (isolation_level is None)
+        if not options.get("sqlite_immediate"):
             conn.exec_driver_sql("BEGIN")
             return
         # Writers queue twice before BEGIN IMMEDIATE. First on a per-process lock that gevent makes
