@@ -41,7 +41,7 @@ from api.calendar import render
 from api.calendar.models import Feed
 from api.db import utcnow
 from api.derived import state as data_state
-from api.derived.state import DataState
+from api.derived.counters import CounterRow
 from api.errors import NotFound, ValidationFailed
 from api.speakers.models import Speaker
 from api.trusts.models import Trust
@@ -185,12 +185,12 @@ def _feed_statement() -> Select:
                Speaker.name.label("speaker_name"), Speaker.timezone.label("speaker_tz"),
                Trust.name.label("trust_name"), Trust.timezone.label("trust_tz"),
                Partner.name.label("partner_name"),
-               DataState.version.label("state_version"), DataState.changed_at.label("state_changed_at"))
+               CounterRow.changed.label("state_version"), CounterRow.changed_at.label("state_changed_at"))
         .outerjoin(Speaker, Speaker.id == Feed.speaker_id)
         .outerjoin(Trust, Trust.id == Feed.trust_id)
         .outerjoin(Partner, Partner.id == Feed.partner_id)
         .outerjoin(ApiToken, ApiToken.id == Feed.owner_token_id)
-        .outerjoin(DataState, DataState.id == data_state.STATE_ID)
+        .outerjoin(CounterRow, CounterRow.key == data_state.STATE_KEY)
         .where(Feed.token_hash == bindparam("token_hash"), Feed.revoked_at.is_(None), ApiToken.revoked_at.is_(None))
     )
 

@@ -36,6 +36,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
+from api.derived.counters import bump as bump_counters
 
 ALL_RENDERINGS = "*"
 
@@ -88,12 +89,15 @@ class Dependency:
 
 @dataclass(frozen=True)
 class Counter:
-    """A counter kept with every write (report months, the data state): its session hooks, in map order."""
+    """A counter kept with every write (report months, the data state): its session hooks, in map order.
+
+    Its rows live in ``derived_counters`` (``api.derived.counters``): ``before_commit`` returns the keys
+    this transaction moves, and the engine moves every counter's keys in one statement."""
 
     name: str
     after_flush: Callable[[Session], None] | None = None
     bulk: Callable[[Any], None] | None = None  # do_orm_execute of an ORM insert/update/delete
-    before_commit: Callable[[Session], None] | None = None
+    before_commit: Callable[[Session], Iterable[str] | None] | None = None  # the rows to move (``counters.bump``)
     after_commit: Callable[[Session], None] | None = None
     after_rollback: Callable[[Session], None] | None = None
     owner_bumped: Callable[[Session, str], None] | None = None  # an owner's version moved without an ORM write
@@ -223,9 +227,12 @@ def _before_commit(session: Session) -> None:
     # One dispatcher, so the counters take their row locks in the map's order whatever was imported first.
     if session.in_nested_transaction():
         return  # a savepoint: the outermost commit counts (marks survive the savepoint)
+    keys: set[str] = set()
     for counter in MAP.counters:
         if counter.before_commit is not None:
-            counter.before_commit(session)
+            keys.update(counter.before_commit(session) or ())
+    if keys:
+        bump_counters(session, keys)  # every counter's rows in one statement, locked in key order
 
 
 def _after_commit(session: Session) -> None:

@@ -1,6 +1,7 @@
 """Monthly roll-ups behind the programme report, rebuilt per month when something in the month changed.
 
-``report_months`` has a row per Europe/London month that holds bookings: ``changed`` is bumped in the
+Each Europe/London month that holds bookings has a row in ``derived_counters`` keyed "YYYY-MM"
+(``api.derived.counters``): ``changed`` is bumped in the
 same transaction as any write that changes what the report counts for that month (a booking's status,
 start or trust; its speakers; its outcome's scores or themes); ``built`` is the value of ``changed``
 the month's ``report_rollup`` rows were computed from. A month is current when ``built = changed``.
@@ -15,14 +16,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from api.db import Base
 
 ROLLUP_DIMENSIONS = ("status", "trust", "speaker", "theme", "confidence")
-
-
-class ReportMonth(Base):
-    __tablename__ = "report_months"
-
-    month: Mapped[str] = mapped_column(String(7), primary_key=True, comment='Europe/London month, "YYYY-MM".')
-    changed: Mapped[int] = mapped_column(Integer, default=1, comment="Bumped by every write touching the month.")
-    built: Mapped[int] = mapped_column(Integer, default=0, comment="`changed` when the roll-up rows were built.")
 
 
 class ReportRollup(Base):

@@ -4,14 +4,15 @@ Writing. Every ORM flush that inserts, deletes or changes what the programme rep
 Europe/London months it touched (a counter of the map, ``api.derived_map``): a booking's status, start
 (its old and its new month) or trust; a booking's speakers; an outcome's scores or themes (its booking's month). ORM bulk ``insert``/``update``/
 ``delete`` statements on those tables are caught too; one that cannot be attributed to months (a bulk
-delete, an update of a counted column) marks every month. In ``before_commit`` the marks become one upsert
-of ``report_months`` (``changed = changed + 1``), in month order so concurrent writers lock the rows in
-the same order, before the data state's row (the map's order).
+delete, an update of a counted column) marks every month. In ``before_commit`` the marks become the keys of
+rows of ``derived_counters`` (``api.derived.counters``) that the engine moves with the other counters' in
+one upsert (``changed = changed + 1``), in key order so concurrent writers lock the rows in the same order:
+the months before the data state's row.
 A raw SQL write on the connection (``session.connection().execute(...)``) is not seen: call
 ``mark_changed(session, months)`` after one that changes what the report counts.
 
-Reading. ``current(session, months)`` rebuilds the months that are stale (no ``report_months`` row, or
-``built != changed``) from the raw tables and stores their rows in a SAVEPOINT, best effort: when the
+Reading. ``current(session, months)`` rebuilds the months that are stale (no month row in
+``derived_counters``, or ``built != changed``) from the raw tables and stores their rows in a SAVEPOINT, best effort: when the
 store fails (a concurrent rebuild of the same month, SQLite refusing to turn a read into a write) the
 figures just computed still answer this request. Renames need no rebuild: rows hold ids, and names are
 joined when the report is read.
@@ -32,7 +33,9 @@ from sqlalchemy.orm import Session
 from api.bookings.models import Booking, BookingSpeaker
 from api import derived
 from api.outcomes.models import Outcome, outcome_themes
-from api.reports.models import ReportMonth, ReportRollup
+from api.derived.counters import CounterRow
+from api.derived.counters import bump as bump_counters
+from api.reports.models import ReportRollup
 
 log = logging.getLogger("boardroom.reports")
 
@@ -42,6 +45,7 @@ _MARKS = "report_months_changed"  # session.info: months ("YYYY-MM"), or ALL amo
 _LOOKUPS = "report_months_lookup"  # session.info: ids of bookings, outcomes, slots whose month is read at commit
 _COMMITTING = "report_months_committing"  # before_commit ran: a later flush stores its marks at once
 ANALYZE_AFTER_MONTHS = 6  # a rebuild storing this many months refreshes the planner's statistics (PostgreSQL)
+_IS_MONTH = CounterRow.key.like("____-__")  # the report months' rows of ``derived_counters``
 _LOOKUP_LIMIT = 1000  # more ids than this in one bulk statement: mark every month instead of looking them up
 
 # Columns whose change changes what the report counts, per table; changing anything else is ignored.
@@ -174,7 +178,7 @@ def _after_flush(session: Session) -> None:
             elif isinstance(obj, Outcome):
                 _mark_child(session, inspect(obj), how, kind="outcome", keys=_OUTCOME_ATTRS, parent=None)
     if session.info.get(_COMMITTING):
-        _store_marks(session)  # a flush after before_commit (another hook's): still in this transaction
+        bump_counters(session, _take_marks(session))  # a flush after before_commit (another hook's): still ours
 
 
 def _set_columns(orm_execute_state) -> set[str] | None:
@@ -237,7 +241,7 @@ def _resolve(session: Session) -> set[str]:
     if ALL in months:
         # Months without a row are stale anyway: bumping every existing row covers every month.
         months.discard(ALL)
-        months.update(session.scalars(select(ReportMonth.month)))
+        months.update(session.scalars(select(CounterRow.key).where(_IS_MONTH)))
     return months
 
 
@@ -246,28 +250,20 @@ def _chunks(ids: list[str], size: int = 500):
         yield ids[i:i + size]
 
 
-def _store_marks(session: Session) -> None:
+def _take_marks(session: Session) -> set[str]:
+    """This transaction's months to move, forgotten once taken."""
+    if not (session.info.get(_MARKS) or session.info.get(_LOOKUPS)):
+        return set()
     months = _resolve(session)
     session.info.pop(_MARKS, None)
-    if not months:
-        return
-    table = ReportMonth.__table__
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values([{"month": m, "changed": 1, "built": 0} for m in sorted(months)])
-    connection.execute(stmt.on_conflict_do_update(index_elements=[table.c.month],
-                                                  set_={"changed": table.c.changed + 1}))
+    return months
 
 
-def _bump(session: Session) -> None:
+def _bump(session: Session) -> set[str]:
     if session.new or session.dirty or session.deleted:
         session.flush()  # the flush inside commit comes after this hook: see its changes now
     session.info[_COMMITTING] = True
-    if session.info.get(_MARKS) or session.info.get(_LOOKUPS):
-        _store_marks(session)
+    return _take_marks(session)  # the engine moves them with the other counters' rows, in one statement
 
 
 def _committed(session: Session) -> None:
@@ -357,13 +353,13 @@ def current(session: Session, months: list[str]) -> dict[str, Figures]:
     mine = pending(session)  # changed by this uncommitted transaction: computed here, never stored
     if ALL in mine:
         mine = set(months)
-    built = set(session.scalars(select(ReportMonth.month).where(ReportMonth.month.between(months[0], months[-1]),
-                                                                ReportMonth.changed == ReportMonth.built)))
+    built = set(session.scalars(select(CounterRow.key).where(CounterRow.key.between(months[0], months[-1]),
+                                                             CounterRow.changed == CounterRow.built)))
     live, storing, stored = {}, True, 0
     for month in months:  # in order: concurrent rebuilds lock month rows in the same order
         if month in built and month not in mine:
             continue
-        changed = session.scalar(select(ReportMonth.changed).where(ReportMonth.month == month))
+        changed = session.scalar(select(CounterRow.changed).where(CounterRow.key == month))
         found = figures(session, *month_range(month))
         if not storing or month in mine:
             live[month] = found
@@ -388,12 +384,12 @@ def current(session: Session, months: list[str]) -> dict[str, Figures]:
 
 def _store(session: Session, month: str, changed: int | None, found: Figures) -> None:
     """Store a month's rows in a SAVEPOINT, built from ``changed`` (the count read before aggregating)."""
-    months, rollup = ReportMonth.__table__, ReportRollup.__table__
+    months, rollup = CounterRow.__table__, ReportRollup.__table__
     with session.begin_nested():
         if changed is None:
-            session.execute(months.insert().values(month=month, changed=0, built=0))
+            session.execute(months.insert().values(key=month, changed=0, built=0))
         else:
-            session.execute(update(months).where(months.c.month == month).values(built=changed))
+            session.execute(update(months).where(months.c.key == month).values(built=changed))
         session.execute(delete(rollup).where(rollup.c.month == month))
         if rows := found.rows(month):
             session.execute(rollup.insert(), rows)

@@ -65,9 +65,9 @@ def same_as_raw(db, viewer):
 
 
 def _month_state(db) -> dict[str, tuple[int, int]]:
-    from api.reports.models import ReportMonth
+    from api.derived.counters import CounterRow
 
-    state = {m.month: (m.changed, m.built) for m in db().scalars(select(ReportMonth))}
+    state = {m.key: (m.changed, m.built) for m in db().scalars(select(CounterRow).where(CounterRow.key != "data_state"))}
     db().commit()
     return state
 

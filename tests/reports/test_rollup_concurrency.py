@@ -59,10 +59,10 @@ def _report(engine) -> dict:
 
 
 def _march(engine) -> tuple[int, int]:
-    from api.reports.models import ReportMonth
+    from api.derived.counters import CounterRow
 
     with Session(engine) as session:
-        row = session.get(ReportMonth, "2025-03")
+        row = session.get(CounterRow, "2025-03")
         return row.changed, row.built
 
 
@@ -105,12 +105,12 @@ def test_a_write_committed_during_a_rebuild_leaves_the_month_stale(engine, monke
 @pytest.mark.parametrize("month_row", [True, False], ids=["month-row", "no-month-row"])
 def test_two_reports_rebuilding_the_same_month_both_answer(engine, monkeypatch, month_row):
     from api.reports import rollup
-    from api.reports.models import ReportMonth
+    from api.derived.counters import CounterRow
 
     _seed(engine)
     if not month_row:  # both rebuilds insert the month's row: one of them meets the other's
         with Session(engine) as session:
-            session.execute(delete(ReportMonth))
+            session.execute(delete(CounterRow).where(CounterRow.key == "2025-03"))
             session.commit()
     real, barrier = rollup.figures, threading.Barrier(2)
 
