@@ -9,7 +9,7 @@ Probes, docs, the dashboard and ``/metrics`` are not limited, nor CORS preflight
 ``off`` is not applied (for a deployment behind a gateway that limits already).
 
 Counters live in memory (per process) unless ``REDIS_URL`` is set; then every worker and every
-instance shares them. Each limited response carries the IETF httpapi-ratelimit-headers draft's
+instance shares them, and a request costs one Redis round trip (``OneTripRedisStorage``). Each limited response carries the IETF httpapi-ratelimit-headers draft's
 ``RateLimit-Policy`` and ``RateLimit``; a refused one is 429 problem+json with ``Retry-After``.
 """
 
@@ -21,8 +21,9 @@ import math
 import time
 from collections.abc import Callable
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from flask_limiter import Limiter, RequestLimit
+from limits.storage import RedisStorage
 
 log = logging.getLogger("boardroom.ratelimit")
 
@@ -43,8 +44,50 @@ def _feed_key() -> str:
     return "feed:" + hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
+class OneTripRedisStorage(RedisStorage):
+    """limits' Redis storage, whose moving-window hit also answers the window's stats.
+
+    flask-limiter takes a request's hit (``acquire_entry``) and then, for the RateLimit headers, the
+    window's start and count (``get_moving_window``): two Redis round trips. Here one Lua script does
+    both — limits' own acquire and window scripts, run back to back on the same key in one call — and
+    the stats are kept for the request, so the headers' read costs nothing. Any other read goes to Redis.
+    """
+
+    STORAGE_SCHEME = ["boardroom+redis", "boardroom+rediss", "boardroom+unix"]
+    PREFIX_SCHEME = "boardroom+"
+    SCRIPT_HIT_AND_WINDOW = (
+        b"local function acquire()\n" + RedisStorage.SCRIPT_ACQUIRE_MOVING_WINDOW + b"\nend\n"
+        b"local function window()\n" + RedisStorage.SCRIPT_MOVING_WINDOW.replace(
+            b"ARGV[1]", b"ARGV[5]").replace(b"ARGV[2]", b"ARGV[6]") + b"\nend\n"
+        b"local acquired = acquire() and 1 or 0\n"
+        b"return {acquired, window()}\n")
+
+    def __init__(self, uri: str, **options) -> None:
+        super().__init__(uri.removeprefix(self.PREFIX_SCHEME), **options)
+
+    def initialize_storage(self, uri: str) -> None:
+        super().initialize_storage(uri)
+        self.lua_hit_and_window = self.get_connection().register_script(self.SCRIPT_HIT_AND_WINDOW)
+
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        now = time.time()
+        # [acquired] or [acquired, [oldest entry's time, entries]] (an empty window is nil, dropped by Redis)
+        reply = self.lua_hit_and_window([self.prefixed_key(key)], [now, limit, expiry, amount, now - expiry, limit])
+        if has_request_context():
+            window = (float(reply[1][0]), int(reply[1][1])) if len(reply) > 1 else (now, 0)
+            g.rate_window = (key, limit, expiry, window)
+        return bool(reply[0])
+
+    def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        kept = g.pop("rate_window", None) if has_request_context() else None
+        if kept is not None and kept[:3] == (key, limit, expiry):
+            return kept[3]
+        return super().get_moving_window(key, limit, expiry)
+
+
 def storage_uri(config) -> str:
-    return config.get("REDIS_URL") or "memory://"
+    url = config.get("REDIS_URL")
+    return OneTripRedisStorage.PREFIX_SCHEME + url if url else "memory://"
 
 
 def init_limiter(app: Flask, identity: Callable[[], str], api_blueprints, feed_blueprint) -> Limiter:

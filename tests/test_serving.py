@@ -317,6 +317,35 @@ def test_an_unreachable_redis_fails_open(app, coordinator, monkeypatch):
     assert r.status_code == 200
 
 
+def test_with_redis_a_request_costs_one_round_trip_and_the_headers_stay_exact(app, coordinator, limit, monkeypatch):
+    """The hit and the window's stats for the headers come back from one Lua call (OneTripRedisStorage)."""
+    from limits.strategies import MovingWindowRateLimiter
+
+    from api.ratelimit import OneTripRedisStorage, storage_uri
+    from tests.test_instances import REDIS_URL, require_redis
+
+    require_redis()
+    assert storage_uri({"REDIS_URL": REDIS_URL}) == "boardroom+" + REDIS_URL
+    storage = OneTripRedisStorage("boardroom+" + REDIS_URL, key_prefix=f"test-{uuid.uuid4().hex[:12]}")
+    limiter = next(iter(app.extensions["limiter"]))
+    monkeypatch.setattr(limiter, "_storage", storage)
+    monkeypatch.setattr(limiter, "_limiter", MovingWindowRateLimiter(storage))
+    limit(api="4/minute")
+    calls = []
+    real = storage.storage.execute_command
+    monkeypatch.setattr(storage.storage, "execute_command", lambda *a, **kw: calls.append(a[0]) or real(*a, **kw))
+    coordinator.get("/api/v1/trusts")  # a Redis that has never seen the script loads it on this first call
+    seen = []
+    for _ in range(4):
+        calls.clear()
+        r = coordinator.get("/api/v1/trusts")
+        seen.append((r.status_code, REMAINING.match(r.headers["RateLimit"]).group(2)))
+        assert calls == ["EVALSHA"], calls
+    assert seen == [(200, "2"), (200, "1"), (200, "0"), (429, "0")]
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
+    storage.reset()
+
+
 def test_the_document_declares_429_and_the_ratelimit_headers_a_refused_request_sends(app, coordinator, limit):
     """Typed clients can read the quota and the wait: every rate-limited operation (the API and the feeds)
     declares 429 with Retry-After and both RateLimit headers, and its successes declare the RateLimit headers;
