@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 from standardwebhooks import Webhook
 
 from tests.conftest import ROOT, _free_port, migrate
@@ -244,9 +245,38 @@ def test_tokens_never_reach_the_access_log(make_run):
     assert make_run.token not in log and "access_token" not in log
 
 
+def _half_sent_post(base: str, token: str) -> tuple[socket.socket, bytes]:
+    """A POST whose headers and first half of the body are sent; returns the socket and the other half."""
+    body = b'{"name": "In Flight NHS Trust", "ods_code": "RIF", "region": "london", "trust_type": "acute"}'
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=30)
+    sock.sendall(b"POST /api/v1/trusts HTTP/1.1\r\nHost: " + host.encode() + b"\r\nAuthorization: Bearer "
+                 + token.encode() + b"\r\nContent-Type: application/json\r\nContent-Length: "
+                 + str(len(body)).encode() + b"\r\n\r\n" + body[:20])
+    return sock, body[20:]
+
+
 def test_sigterm_stops_the_web_server_and_the_worker_gracefully(make_run, request):
-    # Runs last in this module: stopping make run is the point.
+    # Runs last in this module: stopping make run is the point. A request in flight when SIGTERM
+    # arrives (its body half sent) still gets its answer, and its write is kept.
+    sock, rest = _half_sent_post(make_run.base, make_run.token)
+    time.sleep(0.5)  # the worker has the request: it is reading the body
+    os.killpg(make_run.process.pid, signal.SIGTERM)
+    time.sleep(1)
+    sock.sendall(rest)
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        answer += chunk
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 201"), answer[:500]
     code = _stop(make_run.process)
+    engine = create_engine(make_run.env["DATABASE_URL"])
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM trusts WHERE ods_code = 'RIF'")).scalar() == "In Flight NHS Trust"
+    engine.dispose()
     deadline = time.monotonic() + 40  # make exits at once; honcho then waits for its processes
     while time.monotonic() < deadline and not all(
             marker in make_run.output.read_text() for marker in ("web.1 stopped", "worker.1 stopped")):
