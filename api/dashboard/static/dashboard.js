@@ -175,17 +175,12 @@
     }
     chart("chart-confidence", "bar", ["Before", "After"], confidence, {
       plugins: { legend: { display: true } }, scales: { y: { min: 0, max: 5 } } });
+    document.getElementById("table-usefulness").hidden = !f;
     if (f) {
-      var extra = document.getElementById("table-confidence").tBodies[0];
-      [["Mean usefulness (0 to 10)", "mean_usefulness"], ["Net promoter score", "net_promoter_score"]].forEach(function (m) {
-        var tr = extra.insertRow();
-        var th = document.createElement("th");
-        th.scope = "row";
-        th.textContent = m[0];
-        tr.appendChild(th);
-        cell(tr, null, "attendee_feedback/" + m[1], m[1], f[m[1]]);
-        for (var i = 0; i < 3; i++) tr.insertCell();
-      });
+      table("table-usefulness", "Attendee surveys: usefulness", ["", "Attendee surveys"],
+            [["Mean usefulness (0 to 10)", [["attendee_feedback/mean_usefulness", "mean", f.mean_usefulness]]],
+             ["Net promoter score (-100 to 100)", [["attendee_feedback/net_promoter_score", "score",
+                                                    f.net_promoter_score]]]]);
     }
 
     var themes = report.themes;
