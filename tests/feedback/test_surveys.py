@@ -215,3 +215,26 @@ def test_report_attendee_feedback_section_in_json_and_csv(client, coordinator, v
             if x["section"] == "attendee_feedback"}
     assert rows == {"responses": "4", "mean_confidence_before": "2.0", "mean_confidence_after": "3.25",
                     "mean_confidence_change": "1.25", "mean_usefulness": "8.25", "net_promoter_score": "25.0"}
+
+
+def test_an_idempotent_replay_names_the_link_without_its_token(coordinator, delivered):
+    booking, _ = delivered
+    first = coordinator.post(f"/api/v1/bookings/{booking['id']}/survey", headers={"Idempotency-Key": "survey-1"})
+    assert first.status_code == 201 and first.headers["Cache-Control"] == "no-store"
+    replay = coordinator.post(f"/api/v1/bookings/{booking['id']}/survey", headers={"Idempotency-Key": "survey-1"})
+    assert replay.status_code == 409 and first.json["token"] not in replay.get_data(as_text=True)
+    assert first.json["id"] in replay.get_data(as_text=True)
+    # Not acted on again: the first link still works.
+    assert coordinator.get(f"/api/v1/bookings/{booking['id']}/survey").json["id"] == first.json["id"]
+
+
+def test_survey_answers_and_links_are_audited_without_the_name(client, coordinator, delivered):
+    booking, _ = delivered
+    link = make_link(coordinator, booking["id"])
+    answer(client, link["token"], name="Ceri Jones")
+    response_id = coordinator.get(f"/api/v1/bookings/{booking['id']}/feedback").json[0]["id"]
+    events = coordinator.get(f"/api/v1/audit-events?entity_type=survey_response&entity_id={response_id}").json
+    assert [e["action"] for e in events] == ["create"]
+    assert "Ceri" not in str(events)
+    assert coordinator.get(f"/api/v1/audit-events?entity_type=survey_link&entity_id={link['id']}").json[0][
+        "action"] == "create"
