@@ -19,6 +19,7 @@ from api.extensions import Session
 from api.feedback import service
 from api.feedback.schemas import NAME_MAX, NEXT_STEP_MAX, SurveyFormSchema
 from api.pages import html
+from api.web import base_url
 
 blp = Blueprint("survey", __name__, url_prefix="/survey", template_folder="templates",
                 static_folder="static", static_url_path="/assets")
@@ -39,10 +40,14 @@ def _not_found():
 
 
 def _cross_site() -> bool:
+    """A POST a browser says another site sent. ``Origin`` may name this host as the client reached it or as
+    ``PUBLIC_BASE_URL`` does (a reverse proxy may pass on another ``Host``)."""
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
         return True
     origin = request.headers.get("Origin")
-    return bool(origin) and origin != "null" and urlsplit(origin).netloc != request.host
+    if not origin or origin == "null":
+        return False
+    return urlsplit(origin).netloc not in {request.host, urlsplit(base_url()).netloc}
 
 
 @blp.route("/<string:token>", methods=["GET", "POST"])

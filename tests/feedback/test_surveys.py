@@ -31,10 +31,10 @@ def make_link(coordinator, booking_id) -> dict:
     return r.json
 
 
-def answer(client, token, **fields):
+def answer(client, token, headers_origin=None, **fields):
     data = {"confidence_before": "2", "confidence_after": "4", "usefulness": "9", "next_step": "", "name": ""}
     data.update({k: str(v) for k, v in fields.items()})
-    return client.post(f"/survey/{token}", data=data)
+    return client.post(f"/survey/{token}", data=data, headers={"Origin": headers_origin} if headers_origin else {})
 
 
 def test_coordinator_creates_a_link_whose_form_stores_answers(client, coordinator, viewer, delivered):
@@ -144,6 +144,10 @@ def test_a_cross_site_post_is_refused(client, coordinator, delivered):
     assert client.post(f"/survey/{token}", data={"confidence_before": "1", "confidence_after": "2", "usefulness": "3"},
                        headers={"Origin": "https://evil.example"}).status_code == 403
     assert coordinator.get(f"/api/v1/bookings/{booking['id']}/feedback").json == []
+    # The public address (behind a proxy that passes on another Host) and this host are the same site.
+    for origin in ("https://boardroom.test", "http://localhost"):
+        assert answer(client, token, headers_origin=origin).status_code == 303, origin
+    assert len(coordinator.get(f"/api/v1/bookings/{booking['id']}/feedback").json) == 2
 
 
 def test_feedback_lists_as_csv_with_formula_cells_escaped(client, coordinator, delivered):
