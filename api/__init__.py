@@ -23,7 +23,8 @@ from api.web import PUBLIC, SAFE_METHODS, buffer_chunked_body, require_json_body
 log = logging.getLogger("boardroom")
 
 # Endpoints that belong to flask-smorest's docs blueprint or Flask itself, and need no token.
-PUBLIC_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_assets", "static"}
+PUBLIC_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_assets", "static",
+                    "survey.form", "survey.thanks", "survey.static", "dashboard.page", "dashboard.static"}
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -69,7 +70,9 @@ def create_app(config: dict | None = None) -> Flask:
     api_blueprints, feed_blueprint = _register_blueprints(app)
     from api.openapi import add_links
     add_links(api.spec)
-    ratelimit.init_limiter(app, _rate_identity, api_blueprints, feed_blueprint)  # checks before auth hooks
+    limiter = ratelimit.init_limiter(app, _rate_identity, api_blueprints, feed_blueprint)  # checks before auth hooks
+    from api.feedback.pages import blp as survey_pages
+    ratelimit.limit_surveys(limiter, app, survey_pages)  # answers per survey link
     _register_request_hooks(app)
     serving.init_app(app, _view_handler)
 
@@ -111,12 +114,17 @@ def _register_blueprints(app: Flask) -> tuple[list, object]:
     from api.topics.routes import blp as topics_blp
     from api.trusts.routes import blp as trusts_blp
     from api.webhooks.routes import blp as webhooks_blp
+    from api.dashboard.routes import blp as dashboard_blp
+    from api.feedback.pages import blp as survey_pages
+    from api.feedback.routes import blp as feedback_blp
 
     api_blueprints = [trusts_blp, topics_blp, speakers_blp, partners_blp, tokens_blp, bookings_blp,
                       scheduling_blp, outcomes_blp, feeds_blp, invites_blp, webhooks_blp, reports_blp,
-                      interactions_blp, privacy_blp, audit_blp]
+                      interactions_blp, privacy_blp, audit_blp, feedback_blp]
     for blp in (health_blp, metrics_blp, feed_files_blp, *api_blueprints):
         api.register_blueprint(blp)
+    for page_blp in (survey_pages, dashboard_blp):  # HTML pages, not API operations: not in the document
+        app.register_blueprint(page_blp)
     return api_blueprints, feed_files_blp
 
 

@@ -107,6 +107,7 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         # Serving: rate limits (moving 60-second window), shared counters, CORS, proxies.
         "RATE_LIMIT": _rate("BOARDROOM_RATE_LIMIT", "600/minute"),
         "FEED_RATE_LIMIT": _rate("BOARDROOM_FEED_RATE_LIMIT", "60/minute"),
+        "SURVEY_RATE_LIMIT": _rate("BOARDROOM_SURVEY_RATE_LIMIT", "60/hour"),  # answers per survey link
         "REDIS_URL": _redis_url(),
         "RATE_LIMIT_KEY_PREFIX": os.environ.get("BOARDROOM_RATE_LIMIT_PREFIX", "boardroom"),
         "CORS_ORIGINS": _origins(),

@@ -4,7 +4,8 @@ Which counter a request draws on:
 - ``/api/v1`` with a valid token: that token's (every route shares it);
 - ``/api/v1`` without a valid token (none, unknown, revoked, malformed): the client address's,
   so guessing tokens costs the guesser;
-- ``/feeds/{token}.ics``: that feed's, keyed by a hash of the feed token (no secret in Redis).
+- ``/feeds/{token}.ics``: that feed's, keyed by a hash of the feed token (no secret in Redis);
+- answers posted to ``/survey/{token}``: that survey link's (``limit_surveys``), counting stored answers only.
 Probes, docs, the dashboard and ``/metrics`` are not limited, nor CORS preflights. A limit set to
 ``off`` is not applied (for a deployment behind a gateway that limits already).
 
@@ -29,6 +30,7 @@ log = logging.getLogger("boardroom.ratelimit")
 
 API_POLICY = "api"
 FEED_POLICY = "feed"
+SURVEY_POLICY = "survey"
 
 
 def _api_limit() -> str:
@@ -98,7 +100,8 @@ def init_limiter(app: Flask, identity: Callable[[], str], api_blueprints, feed_b
     """
     limiter = Limiter(
         key_func=identity,
-        enabled=app.config["RATE_LIMIT"] != "off" or app.config["FEED_RATE_LIMIT"] != "off",
+        enabled=any(app.config.get(name, "off") != "off" for name in ("RATE_LIMIT", "FEED_RATE_LIMIT",
+                                                                         "SURVEY_RATE_LIMIT")),
         strategy="moving-window",
         storage_uri=storage_uri(app.config),
         storage_options={"socket_timeout": 2, "socket_connect_timeout": 2} if app.config.get("REDIS_URL") else {},
@@ -119,7 +122,7 @@ def init_limiter(app: Flask, identity: Callable[[], str], api_blueprints, feed_b
     def _ratelimit_headers(response: Response) -> Response:
         current = limiter.current_limit
         if current is not None:
-            policy = FEED_POLICY if request.blueprint == feed_blueprint.name else API_POLICY
+            policy = {feed_blueprint.name: FEED_POLICY, "survey": SURVEY_POLICY}.get(request.blueprint, API_POLICY)
             try:
                 _write_headers(response, current, policy)
             except Exception:  # the counter store is unreachable: the answer stands
@@ -147,3 +150,19 @@ def _write_headers(response: Response, current: RequestLimit, policy: str) -> No
     response.headers["RateLimit"] = f'"{policy}";r={max(0, remaining)};t={seconds}'
     if current.breached or response.status_code == 429:
         response.headers["Retry-After"] = str(max(1, seconds))
+
+
+def _survey_key() -> str:
+    token = (request.view_args or {}).get("token", "")
+    return "survey:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def limit_surveys(limiter: Limiter, app: Flask, survey_blueprint) -> None:
+    """At most ``SURVEY_RATE_LIMIT`` answers per survey link (default 60 an hour), keyed by a hash of its token.
+
+    Only POSTs that store an answer count (a form sent back with errors does not); over the limit the
+    blueprint's own handler answers 429 as a page, with ``Retry-After``."""
+    if app.config.get("SURVEY_RATE_LIMIT", "off") == "off":
+        return
+    limiter.limit(lambda: current_app.config["SURVEY_RATE_LIMIT"], key_func=_survey_key, scope=SURVEY_POLICY,
+                  methods=["POST"], deduct_when=lambda response: response.status_code < 400)(survey_blueprint)

@@ -104,6 +104,7 @@ def test_every_answer_declared_with_etag_sends_it(document, answers, coordinator
     _ok(c.get(f"{b}/outcome")), _ok(c.patch(f"{b}/outcome", json={"summary": "t"}))
     step = f"/api/v1/next-steps/{outcome['next_steps'][0]['id']}"
     _ok(c.get(step)), _ok(c.patch(step, json={"done": True}))
+    _ok(c.post(f"{b}/survey"), 201), _ok(c.get(f"{b}/survey"))
     feed = _ok(c.post("/api/v1/feeds", json={"scope": "programme"}), 201)
     _ok(c.get(f"/api/v1/feeds/{feed['id']}")), _ok(c.post(f"/api/v1/feeds/{feed['id']}/rotate"))
     hook = _ok(c.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["booking.created"]}), 201)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from api.audit.schemas import AuditEventSchema
+from api.feedback.schemas import SurveyResponseSchema
 from api.fields import Schema, Timestamp
 from api.interactions.schemas import InteractionSchema
 from api.speakers.schemas import AvailabilitySchema, SpeakerSchema
@@ -25,6 +26,8 @@ class ContactExportSchema(Schema):
     contact = ma.fields.Nested(ContactSchema)
     interactions = ma.fields.List(ma.fields.Nested(InteractionSchema), metadata={"description": "Interactions they took part in."})
     bookings_attended = ma.fields.List(ma.fields.Nested(AttendedBookingSchema))
+    survey_responses = ma.fields.List(ma.fields.Nested(SurveyResponseSchema), metadata={
+        "description": "Attendee feedback they gave under a name that matched them."})
     audit_events = ma.fields.List(ma.fields.Nested(AuditEventSchema), metadata={"description": "Audit entries about them."})
 
 

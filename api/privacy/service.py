@@ -21,6 +21,8 @@ from api.auth import Principal
 from api.bookings.models import Booking, BookingRendering, BookingSpeaker, booking_attendees
 from api.db import utcnow
 from api.errors import NotFound
+from api.feedback import service as feedback
+from api.feedback.models import SurveyResponse
 from api.idempotency import IdempotencyRecord
 from api.outbox import OutboxEvent
 from api.speakers.models import Speaker
@@ -83,6 +85,9 @@ def _scrub_everywhere(session: Session, terms: list[str], entity_id: str) -> Non
         return
     for interaction in session.scalars(select(Interaction).where(_like_any(Interaction.summary, terms))):
         interaction.summary = _scrub(interaction.summary, pattern)
+    for response in session.scalars(select(SurveyResponse).where(
+            or_(_like_any(SurveyResponse.name, terms), _like_any(SurveyResponse.next_step, terms)))):
+        response.name, response.next_step = _scrub(response.name, pattern), _scrub(response.next_step, pattern)
     events = session.scalars(select(AuditEvent).where(or_(
         AuditEvent.entity_id == entity_id, _like_any(cast(AuditEvent.changes, Text), terms))))
     for event in events:
@@ -130,6 +135,7 @@ def export_contact(session: Session, principal: Principal, contact: Contact) -> 
     audit.record(session, principal, "contact", contact.id, "export")
     return {"contact": contact, "interactions": interactions,
             "bookings_attended": [{"id": b.id, "title": b.title, "starts_at": b.starts_at} for b in bookings],
+            "survey_responses": feedback.responses_of_contact(session, contact.id),
             "audit_events": events}
 
 
@@ -146,6 +152,7 @@ def erase_contact(session: Session, principal: Principal, contact: Contact) -> C
     contact.name, contact.email, contact.phone, contact.notes = ERASED_CONTACT, None, None, None
     contact.erased_at = utcnow()
     session.flush()
+    feedback.erase_contact_responses(session, contact.id)  # answers given under their name: scores kept
     _scrub_everywhere(session, terms, contact.id)
     audit.record(session, principal, "contact", contact.id, "erase", {"erased_at": None},
                  {"erased_at": audit.snapshot(contact, ("erased_at",))["erased_at"]})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from api.feedback.schemas import AttendeeFeedbackSchema
 from api.fields import Day, Schema
 
 
@@ -61,3 +62,5 @@ class ProgrammeReportSchema(Schema):
     themes = ma.fields.List(ma.fields.Nested(ThemeCountSchema))
     confidence = ma.fields.Nested(ConfidenceSchema)
     sessions_by_speaker = ma.fields.List(ma.fields.Nested(SpeakerSessionsSchema))
+    attendee_feedback = ma.fields.Nested(AttendeeFeedbackSchema, metadata={
+        "description": "Attendee survey answers for bookings starting in the period (`/survey/{token}`)."})

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.bookings.models import STATUSES, Booking, BookingSpeaker
 from api.db import utcnow
+from api.feedback import service as feedback
 from api.outcomes.models import NextStep, Outcome, outcome_themes
 from api.reports import rollup
 from api.reports.models import ReportRollup
@@ -142,7 +143,17 @@ def programme(session: Session, start: date | None, end: date | None) -> dict[st
                   "mean_after": _mean(after / responses) if responses else None,
                   "mean_change": _mean((after - before) / responses) if responses else None,
                   "responses": responses}
-    return _report(start, end, by_status, region, kind, by_month, themes, confidence, speakers)
+    return _with_feedback(session, _report(start, end, by_status, region, kind, by_month, themes, confidence,
+                                           speakers))
+
+
+def _with_feedback(session: Session, report: dict[str, Any]) -> dict[str, Any]:
+    """Add ``attendee_feedback`` (survey answers for bookings starting in the period: one aggregate query)."""
+    start, end = report["from"], report["to"]
+    report["attendee_feedback"] = feedback.report_section(
+        session, None if start is None else london_day_start(start),
+        None if end is None else london_day_start(end + timedelta(days=1)))
+    return report
 
 
 def _months_with_bookings(session: Session) -> tuple[date, date] | None:
@@ -261,7 +272,8 @@ def programme_raw(session: Session, start: date | None, end: date | None) -> dic
 
     confidence = {"mean_before": _mean(conf[0]), "mean_after": _mean(conf[1]), "mean_change": _mean(conf[2]),
                   "responses": conf[3]}
-    return _report(start, end, by_status, region, kind, by_month, themes, confidence, speakers)
+    return _with_feedback(session, _report(start, end, by_status, region, kind, by_month, themes, confidence,
+                                           speakers))
 
 
 def as_json(report: dict) -> dict:
@@ -285,6 +297,8 @@ def programme_rows(report: dict) -> list[dict]:
              for r in report["by_month"]]
     rows += [{"section": "themes", "key": r["slug"], "metric": "count", "value": r["count"]} for r in report["themes"]]
     rows += [{"section": "confidence", "key": "all", "metric": m, "value": v} for m, v in report["confidence"].items()]
+    rows += [{"section": "attendee_feedback", "key": "all", "metric": m, "value": v}
+             for m, v in report["attendee_feedback"].items()]
     for r in report["sessions_by_speaker"]:
         rows += [{"section": "sessions_by_speaker", "key": r["speaker_id"], "metric": "name", "value": r["name"]},
                  {"section": "sessions_by_speaker", "key": r["speaker_id"], "metric": "sessions", "value": r["sessions"]}]

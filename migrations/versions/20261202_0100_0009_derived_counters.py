@@ -1,7 +1,7 @@
 """the counters kept with every write in one table: derived_counters
 
 Revision ID: 0009
-Revises: 0003
+Revises: 0008
 Create Date: 2026-12-02 01:00:00
 
 ``report_months`` (a row per report month) and ``data_state`` (one row) become rows of one table,
@@ -15,7 +15,7 @@ import api.db
 
 
 revision = '0009'
-down_revision = '0003'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -82,6 +82,7 @@ def test_seed_demo_twice_adds_nothing_the_second_time(app, db, fresh_url):
     from api.outcomes.models import Outcome
     from api.speakers.models import Speaker
     from api.topics.models import Topic
+    from api.feedback.models import SurveyResponse
     from api.trusts.models import Contact, Interaction, Trust
     from tests.conftest import ROOT, migrate
 
@@ -92,7 +93,8 @@ def test_seed_demo_twice_adds_nothing_the_second_time(app, db, fresh_url):
     def counts() -> dict:
         with engine.connect() as conn:
             return {model.__name__: conn.scalar(select(func.count()).select_from(model))
-                    for model in (Trust, Contact, Speaker, Booking, Outcome, Interaction, Topic, Partner)}
+                    for model in (Trust, Contact, Speaker, Booking, Outcome, Interaction, Topic, Partner,
+                                  SurveyResponse)}
 
     try:
         for _ in range(2):
@@ -102,7 +104,8 @@ def test_seed_demo_twice_adds_nothing_the_second_time(app, db, fresh_url):
             if _ == 0:
                 first = counts()
                 assert first["Speaker"] == 10 and first["Trust"] >= 30 and first["Booking"] >= 60
+                assert first["SurveyResponse"] >= 12
         assert counts() == first
-        assert run.stdout.strip().splitlines()[-1] == "seeded 0 trusts, 0 contacts, 0 speakers, 0 bookings"
+        assert run.stdout.strip().splitlines()[-1] == "seeded 0 trusts, 0 contacts, 0 speakers, 0 bookings, 0 survey answers"
     finally:
         engine.dispose()
