@@ -37,7 +37,7 @@ class Trusts(MethodView):
     @blp.access("coordinator")
     @blp.arguments(TrustSchema, example={"name": "Leeds Teaching Hospitals NHS Trust", "ods_code": "RR8",
                                          "region": "north_east_and_yorkshire", "trust_type": "acute",
-                                         "ics": "West Yorkshire ICS", "website": "https://www.leedsth.nhs.uk"})
+                                         "ics_code": "QWO", "website": "https://www.leedsth.nhs.uk"})
     @blp.response(201, TrustSchema, headers={"Location": {"description": "URL of the new trust",
                                                           "schema": {"type": "string"}}})
     @blp.errors(409)
@@ -166,7 +166,7 @@ class ContactById(MethodView):
 @blp.route("/integrated-care-systems")
 class IntegratedCareSystems(MethodView):
     @blp.access(*ALL_ROLES)
-    @readable(blp)
+    @blp.alt_response(304, description="Not modified: the `ETag` sent as `If-None-Match` is current.")
     @blp.arguments(IntegratedCareSystemListArgs, location="query", as_kwargs=True)
     @blp.response(200, IntegratedCareSystemSchema(many=True), headers={"ETag": "ETAG"})
     @answers_csv(blp, IntegratedCareSystemSchema(), "integrated-care-systems.csv")
@@ -177,7 +177,7 @@ class IntegratedCareSystems(MethodView):
         The 42 integrated care systems of England as established on 1 July 2022, shipped with the product:
         `code` (the ODS code of the system's integrated care board, which trusts carry as `ics_code`), `name`
         and `region`. By name unless `sort` says otherwise; filter `region`. The list changes only with a
-        release, so its `ETag` answers `If-None-Match` with 304.
+        release: send its `ETag` back as `If-None-Match` and an unchanged page answers 304.
         """
         systems = ics.systems(args.get("region"), args.get("updated_since"), args.get("sort"))
         pp = pagination_parameters
