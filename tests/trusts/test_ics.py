@@ -194,3 +194,19 @@ def test_migration_maps_free_text_names_to_codes(fresh_url):
     engine.dispose()
     assert found == {"t1": ("QWO", "West Yorkshire", 2), "t2": ("QKK", "South East London", 2),
                      "t3": (None, "Nottingham ICS", 1), "t4": (None, None, 1)}
+
+
+def test_demo_trusts_belong_to_systems_of_their_region(db, coordinator):
+    from datetime import date
+
+    from api.demo import seed
+
+    seed(db(), today=date(2026, 11, 26))
+    db().commit()
+    trusts = coordinator.get("/api/v1/trusts?page_size=100").json
+    assert trusts and all(t["ics_code"] in ics.BY_CODE for t in trusts)
+    assert all(ics.BY_CODE[t["ics_code"]].region == t["region"] and t["ics"] == ics.BY_CODE[t["ics_code"]].name
+               for t in trusts)
+    by_ics = coordinator.get("/api/v1/reports/programme").json["by_ics"]
+    assert sum(s["trusts_total"] for s in by_ics.values()) == len(trusts)
+    assert sum(s["trusts_engaged"] for s in by_ics.values()) >= 30
