@@ -5,9 +5,9 @@ Geography, Address lines 1-5, Postcode, Open Date, Close Date, ... Its National 
 England region code, mapped to our regions below; its High Level Health Geography is the commissioning
 integrated care board's ODS code, which becomes the trust's `ics_code` when it is one of the 42 systems
 (`api.trusts.ics`; an older or unknown code leaves `ics_code` as it is). A CSV with a header names its
-columns (`name,ods_code,region,trust_type,ics,ics_code,website,timezone`, optionally `notes`); other columns, such as the
-`id` and timestamps of a CSV exported from `GET /api/v1/trusts`, are ignored, so an export
-re-imports as is.
+columns (`name,ods_code,region,trust_type,ics,ics_code,website,timezone`, optionally `notes`); other
+columns, such as the `id` and timestamps of a CSV exported from `GET /api/v1/trusts`, are ignored, so an
+export re-imports as is.
 """
 
 from __future__ import annotations
