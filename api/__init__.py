@@ -111,6 +111,7 @@ def _register_blueprints(app: Flask) -> tuple[list, object]:
     from api.reports.routes import blp as reports_blp
     from api.scheduling.routes import blp as scheduling_blp
     from api.speakers.routes import blp as speakers_blp
+    from api.timeline.routes import blp as timeline_blp
     from api.topics.routes import blp as topics_blp
     from api.trusts.routes import blp as trusts_blp
     from api.webhooks.routes import blp as webhooks_blp
@@ -120,7 +121,8 @@ def _register_blueprints(app: Flask) -> tuple[list, object]:
 
     api_blueprints = [trusts_blp, topics_blp, speakers_blp, partners_blp, tokens_blp, bookings_blp,
                       scheduling_blp, outcomes_blp, feeds_blp, invites_blp, webhooks_blp, reports_blp,
-                      interactions_blp, privacy_blp, audit_blp, feedback_blp]
+                      interactions_blp, privacy_blp, audit_blp, feedback_blp,
+                      timeline_blp]
     for blp in (health_blp, metrics_blp, feed_files_blp, *api_blueprints):
         api.register_blueprint(blp)
     for page_blp in (survey_pages, dashboard_blp):  # HTML pages, not API operations: not in the document

@@ -7,7 +7,7 @@ from http import HTTPStatus
 
 from apispec import BasePlugin
 
-from api.web import _STATUS_DESCRIPTIONS, IDEMPOTENCY_PARAM
+from api.web import _STATUS_DESCRIPTIONS, IDEMPOTENCY_PARAM, IF_NONE_MATCH_PARAM
 
 INTRO = """\
 Boardroom is the system of record for a board development programme run with NHS trust boards:
@@ -260,6 +260,12 @@ class OperationConventions(BasePlugin):
                         {"RateLimit-Policy": "RATELIMIT_POLICY", "RateLimit": "RATELIMIT"})
             if limited and 429 not in responses and "429" not in responses:
                 responses[429] = "Problem429"
+            # What answers 304 takes If-None-Match: declared here too, since a view's query arguments and a
+            # manual parameter list do not combine in flask-smorest (a list with an ETag, such as the ICS list).
+            if 304 in responses or "304" in responses:
+                parameters = operation.setdefault("parameters", [])
+                if not any(p.get("name") == "If-None-Match" for p in parameters if isinstance(p, dict)):
+                    parameters.append(dict(IF_NONE_MATCH_PARAM))
             if method == "post":
                 parameters = operation.setdefault("parameters", [])
                 if not any(p.get("name") == "Idempotency-Key" for p in parameters if isinstance(p, dict)):

@@ -7,6 +7,7 @@ from sqlalchemy import or_, select
 
 from api.audit import AuditEvent
 from api.audit.schemas import AuditEventSchema, AuditListArgs
+from api.csv_output import answers_csv
 from api.extensions import Session
 from api.web import Blueprint, apply_sort, paginate
 
@@ -37,6 +38,7 @@ class AuditEvents(MethodView):
     @audit_blp.access("coordinator")
     @audit_blp.arguments(AuditListArgs, location="query", as_kwargs=True)
     @audit_blp.response(200, AuditEventSchema(many=True))
+    @answers_csv(audit_blp, AuditEventSchema(), "audit-events.csv")
     @audit_blp.paginate()
     def get(self, pagination_parameters, **args):
         """List audit events

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from api.auth import ALL_ROLES
 from api.bookings import service
 from api.bookings.schemas import BookingListArgs, BookingPatchSchema, BookingSchema, SpeakerSlotSchema
+from api.csv_output import answers_csv
 from api.derived import stores_on_read
 from api.extensions import Session
 from api.web import (IDEMPOTENCY_PARAM, IF_MATCH_PARAM, Blueprint, autocommit_reads, etag_of, not_modified,
@@ -36,6 +37,7 @@ class Bookings(MethodView):
     @blp.access(*ALL_ROLES)
     @blp.arguments(BookingListArgs, location="query", as_kwargs=True)
     @blp.response(200, BookingSchema(many=True))
+    @answers_csv(blp, BookingSchema(), "bookings.csv")
     @blp.paginate()
     def get(self, pagination_parameters, **args):
         """List bookings

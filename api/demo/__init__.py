@@ -15,6 +15,7 @@ from api.demo.feedback import seed_feedback
 from api.speakers.models import AvailabilityWindow, Speaker
 from api.topics.models import Topic
 from api.topics.service import seed_catalogue
+from api.trusts import ics as integrated_care_systems
 from api.trusts.models import Contact, Interaction, Trust
 
 LONDON = ZoneInfo("Europe/London")
@@ -114,8 +115,9 @@ def seed(session: Session, *, only_if_empty: bool = False, today: date | None = 
         if session.scalar(select(Trust.id).where(Trust.ods_code == ods)):
             continue
         slug = "".join(ch for ch in name.lower().split(" nhs")[0] if ch.isalnum())[:20]
-        trust = Trust(name=name, ods_code=ods, region=region, trust_type=trust_type, ics=f"{ics} ICS",
-                      website=f"https://www.{slug}.nhs.uk", timezone="Europe/London")
+        system = integrated_care_systems.match(ics)
+        trust = Trust(name=name, ods_code=ods, region=region, trust_type=trust_type, ics=system.name,
+                      ics_code=system.code, website=f"https://www.{slug}.nhs.uk", timezone="Europe/London")
         session.add(trust)
         trusts.append(trust)
         for role in rng.sample(BOARD_ROLES, 4):

@@ -6,6 +6,7 @@ from flask import g, url_for
 from flask.views import MethodView
 
 from api.auth import READERS
+from api.csv_output import answers_csv
 from api.extensions import Session
 from api.interactions import service
 from api.interactions.schemas import InteractionListArgs, InteractionPatchSchema, InteractionSchema
@@ -25,6 +26,7 @@ class TrustInteractions(MethodView):
     @blp.access(*READERS)
     @blp.arguments(InteractionListArgs, location="query", as_kwargs=True)
     @blp.response(200, InteractionSchema(many=True))
+    @answers_csv(blp, InteractionSchema(), "interactions.csv")
     @blp.paginate()
     @blp.errors(404)
     def get(self, trust_id, pagination_parameters, **args):

@@ -6,6 +6,7 @@ from flask import g, request
 from flask.views import MethodView
 
 from api.auth import ALL_ROLES
+from api.csv_output import answers_csv
 from api.errors import NotFound, PreconditionFailed
 from api.extensions import Session
 from api.outcomes import service
@@ -102,6 +103,7 @@ class NextSteps(MethodView):
     @blp.access(*ALL_ROLES)
     @blp.arguments(NextStepListArgs, location="query", as_kwargs=True)
     @blp.response(200, NextStepSchema(many=True))
+    @answers_csv(blp, NextStepSchema(), "next-steps.csv")
     @blp.paginate()
     def get(self, pagination_parameters, **args):
         """List next steps

@@ -24,6 +24,11 @@ class CoverageSchema(Schema):
     coverage = ma.fields.Float(allow_none=True, metadata={"description": "engaged ÷ total; null when there are none."})
 
 
+class SystemCoverageSchema(CoverageSchema):
+    name = ma.fields.String(metadata={"example": "West Yorkshire"})
+    region = ma.fields.String(metadata={"example": "north_east_and_yorkshire"})
+
+
 class MonthSchema(Schema):
     month = ma.fields.String(metadata={"example": "2026-03", "description": "Europe/London month."})
     sessions = ma.fields.Integer()
@@ -58,6 +63,9 @@ class ProgrammeReportSchema(Schema):
     coverage = ma.fields.Float(allow_none=True)
     by_region = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(CoverageSchema))
     by_trust_type = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(CoverageSchema))
+    by_ics = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(SystemCoverageSchema), metadata={
+        "description": "Coverage per integrated care system, keyed by its `code` (every system, by name; trusts "
+                       "without `ics_code` count in none)."})
     by_month = ma.fields.List(ma.fields.Nested(MonthSchema), metadata={"description": "Delivered sessions per month."})
     themes = ma.fields.List(ma.fields.Nested(ThemeCountSchema))
     confidence = ma.fields.Nested(ConfidenceSchema)

@@ -21,6 +21,7 @@ from api.reports.models import ReportRollup
 from api.reports.rollup import day_start as london_day_start
 from api.speakers.models import Speaker
 from api.topics.models import Topic
+from api.trusts import ics
 from api.trusts.models import REGIONS, TRUST_TYPES, Interaction, Trust
 
 UPCOMING = ("requested", "provisional", "confirmed")
@@ -51,21 +52,26 @@ def _mean(value) -> float | None:
     return None if value is None else round(float(value), 2)
 
 
-def _coverage(session: Session, engaged_flag) -> tuple[dict, dict]:
-    """Trusts not archived, engaged (``engaged_flag`` is 1) and in all, by region and by trust type."""
+def _coverage(session: Session, engaged_flag) -> tuple[dict, dict, dict]:
+    """Trusts not archived, engaged (``engaged_flag`` is 1) and in all, by region, by trust type and by
+    integrated care system (every system, by name; trusts without ``ics_code`` in none)."""
     region = {r: [0, 0] for r in REGIONS}
     kind = {t: [0, 0] for t in TRUST_TYPES}
+    systems = {s.code: [0, 0] for s in ics.SYSTEMS}
     for row in session.execute(
-            select(Trust.region, Trust.trust_type, func.count(), func.sum(engaged_flag))
-            .where(Trust.archived_at.is_(None)).group_by(Trust.region, Trust.trust_type)):
-        for bucket in (region.setdefault(row[0], [0, 0]), kind.setdefault(row[1], [0, 0])):
-            bucket[0] += int(row[3] or 0)
-            bucket[1] += row[2]
-    return region, kind
+            select(Trust.region, Trust.trust_type, Trust.ics_code, func.count(), func.sum(engaged_flag))
+            .where(Trust.archived_at.is_(None)).group_by(Trust.region, Trust.trust_type, Trust.ics_code)):
+        buckets = [region.setdefault(row[0], [0, 0]), kind.setdefault(row[1], [0, 0])]
+        if row[2] is not None:
+            buckets.append(systems.setdefault(row[2], [0, 0]))
+        for bucket in buckets:
+            bucket[0] += int(row[4] or 0)
+            bucket[1] += row[3]
+    return region, kind, systems
 
 
-def _report(start, end, by_status: dict, region: dict, kind: dict, by_month: list, themes: list, confidence: dict,
-            speakers: list) -> dict[str, Any]:
+def _report(start, end, by_status: dict, region: dict, kind: dict, systems: dict, by_month: list, themes: list,
+            confidence: dict, speakers: list) -> dict[str, Any]:
     def figures(bucket: list[int]) -> dict:
         return {"trusts_engaged": bucket[0], "trusts_total": bucket[1], "coverage": _ratio(*bucket)}
 
@@ -78,6 +84,8 @@ def _report(start, end, by_status: dict, region: dict, kind: dict, by_month: lis
         "coverage": _ratio(engaged_total, trusts_total),
         "by_region": {k: figures(v) for k, v in region.items()},
         "by_trust_type": {k: figures(v) for k, v in kind.items()},
+        "by_ics": {code: {"name": ics.BY_CODE[code].name, "region": ics.BY_CODE[code].region, **figures(v)}
+                   for code, v in systems.items() if code in ics.BY_CODE},
         "by_month": by_month,
         "themes": themes,
         "confidence": confidence,
@@ -127,7 +135,7 @@ def programme(session: Session, start: date | None, end: date | None) -> dict[st
 
     by_status = dict.fromkeys(STATUSES, 0)
     by_status.update(totals.status)
-    region, kind = _coverage(session, case((Trust.id.in_(sorted(totals.trusts)), 1), else_=0))
+    region, kind, systems = _coverage(session, case((Trust.id.in_(sorted(totals.trusts)), 1), else_=0))
     by_month = [{"month": m, "sessions": n} for m, n in sorted(totals.by_month.items()) if n]
     themes = [{"slug": slug, "name": name, "count": totals.themes[topic_id]} for topic_id, slug, name in
               session.execute(select(Topic.id, Topic.slug, Topic.name).where(Topic.id.in_(sorted(totals.themes)))
@@ -143,8 +151,8 @@ def programme(session: Session, start: date | None, end: date | None) -> dict[st
                   "mean_after": _mean(after / responses) if responses else None,
                   "mean_change": _mean((after - before) / responses) if responses else None,
                   "responses": responses}
-    return _with_feedback(session, _report(start, end, by_status, region, kind, by_month, themes, confidence,
-                                           speakers))
+    return _with_feedback(session, _report(start, end, by_status, region, kind, systems, by_month, themes,
+                                           confidence, speakers))
 
 
 def _with_feedback(session: Session, report: dict[str, Any]) -> dict[str, Any]:
@@ -240,7 +248,8 @@ def programme_raw(session: Session, start: date | None, end: date | None) -> dic
             select(Booking.status, func.count()).where(*in_range).group_by(Booking.status)):
         by_status[status] = count
 
-    region, kind = _coverage(session, case((exists().where(Booking.trust_id == Trust.id, delivered), 1), else_=0))
+    region, kind, systems = _coverage(session, case((exists().where(Booking.trust_id == Trust.id, delivered), 1),
+                                                    else_=0))
 
     month = london_month(session, Booking.starts_at).label("month")
     by_month = [{"month": m, "sessions": n} for m, n in session.execute(
@@ -272,8 +281,8 @@ def programme_raw(session: Session, start: date | None, end: date | None) -> dic
 
     confidence = {"mean_before": _mean(conf[0]), "mean_after": _mean(conf[1]), "mean_change": _mean(conf[2]),
                   "responses": conf[3]}
-    return _with_feedback(session, _report(start, end, by_status, region, kind, by_month, themes, confidence,
-                                           speakers))
+    return _with_feedback(session, _report(start, end, by_status, region, kind, systems, by_month, themes,
+                                           confidence, speakers))
 
 
 def as_json(report: dict) -> dict:
@@ -290,7 +299,7 @@ def programme_rows(report: dict) -> list[dict]:
              for s, n in report["bookings_by_status"].items()]
     rows += [{"section": "trusts", "key": "all", "metric": m, "value": report[m]}
              for m in ("trusts_engaged", "trusts_total", "coverage")]
-    for section in ("by_region", "by_trust_type"):
+    for section in ("by_region", "by_trust_type", "by_ics"):
         for key, figures in report[section].items():
             rows += [{"section": section, "key": key, "metric": m, "value": v} for m, v in figures.items()]
     rows += [{"section": "by_month", "key": r["month"], "metric": "sessions", "value": r["sessions"]}

@@ -6,6 +6,7 @@ from flask import g, request, url_for
 from flask.views import MethodView
 
 from api.auth import ALL_ROLES, READERS
+from api.csv_output import answers_csv
 from api.extensions import Session
 from api.speakers import service
 from api.speakers.schemas import AvailabilitySchema, SpeakerListArgs, SpeakerPatchSchema, SpeakerSchema
@@ -27,6 +28,7 @@ class Speakers(MethodView):
     @blp.access(*ALL_ROLES)
     @blp.arguments(SpeakerListArgs, location="query", as_kwargs=True)
     @blp.response(200, SpeakerSchema(many=True))
+    @answers_csv(blp, SpeakerSchema(), "speakers.csv")
     @blp.paginate()
     def get(self, pagination_parameters, **args):
         """List speakers

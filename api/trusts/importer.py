@@ -2,10 +2,12 @@
 
 The ODS extract has no header: Organisation Code, Name, National Grouping, High Level Health
 Geography, Address lines 1-5, Postcode, Open Date, Close Date, ... Its National Grouping is the NHS
-England region code, mapped to our regions below. A CSV with a header names its columns (`name,
-ods_code,region,trust_type,ics,website,timezone`, optionally `notes`); other columns, such as the
-`id` and timestamps of a CSV exported from `GET /api/v1/trusts`, are ignored, so an export
-re-imports as is.
+England region code, mapped to our regions below; its High Level Health Geography is the commissioning
+integrated care board's ODS code, which becomes the trust's `ics_code` when it is one of the 42 systems
+(`api.trusts.ics`; an older or unknown code leaves `ics_code` as it is). A CSV with a header names its
+columns (`name,ods_code,region,trust_type,ics,ics_code,website,timezone`, optionally `notes`); other
+columns, such as the `id` and timestamps of a CSV exported from `GET /api/v1/trusts`, are ignored, so an
+export re-imports as is.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 from api.auth import system
 from api.errors import ProblemError, flatten_errors
 from api.trusts import service as trusts
+from api.trusts.ics import BY_CODE as ICS_BY_CODE
 from api.trusts.models import Trust
 from api.trusts.schemas import TrustPatchSchema, TrustSchema
 
@@ -40,8 +43,8 @@ NATIONAL_GROUPINGS = {
     "Y62": "north_west",
     "Y63": "north_east_and_yorkshire",
 }
-HEADER_COLUMNS = ("name", "ods_code", "region", "trust_type", "ics", "website", "timezone", "notes")
-NULLABLE = ("ics", "website", "notes")
+HEADER_COLUMNS = ("name", "ods_code", "region", "trust_type", "ics", "ics_code", "website", "timezone", "notes")
+NULLABLE = ("ics", "ics_code", "website", "notes")
 DEFAULTED = ("trust_type", "timezone")
 ODS_MIN_COLUMNS = 12
 SMALL_WORDS = {"and", "of", "the", "upon", "on", "in", "for", "at"}
@@ -137,7 +140,11 @@ def _ods_row(cells: list[str], today: date) -> dict:
     if region is None:
         raise ValueError(f"national grouping {grouping or '(empty)'} does not map to a region "
                          f"(known: {', '.join(sorted(NATIONAL_GROUPINGS))})")
-    return {"ods_code": code, "name": tidy_name(name), "region": region}
+    row = {"ods_code": code, "name": tidy_name(name), "region": region}
+    commissioner = cells[3].strip().upper()
+    if commissioner in ICS_BY_CODE:
+        row["ics_code"] = commissioner
+    return row
 
 
 def _header_row(columns: list[str], cells: list[str]) -> dict:

@@ -30,6 +30,8 @@ class Trust(Versioned, Base):
     region: Mapped[str] = mapped_column(String(40), index=True)
     trust_type: Mapped[str] = mapped_column(String(20), index=True)
     ics: Mapped[str | None] = mapped_column(String(200), comment="Integrated care system name.")
+    ics_code: Mapped[str | None] = mapped_column(String(3), index=True, comment=(
+        "ODS code of the integrated care system's board (api.trusts.ics); null when not known."))
     website: Mapped[str | None] = mapped_column(String(500))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     notes: Mapped[str | None] = mapped_column(Text, comment="Internal; never shown to partners.")

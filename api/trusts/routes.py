@@ -6,12 +6,12 @@ from flask import g, url_for
 from flask.views import MethodView
 
 from api.auth import ALL_ROLES, READERS
-from api.csv_output import documents_csv, dump_csv, wants_csv
+from api.csv_output import answers_csv, wants_csv
 from api.extensions import Session
-from api.trusts import service
-from api.trusts.schemas import (ContactListArgs, ContactPatchSchema, ContactSchema, TrustListArgs, TrustPatchSchema,
-                                TrustSchema)
-from api.web import (Blueprint, conditional, etag_of, paginate, readable, require_if_match,
+from api.trusts import ics, service
+from api.trusts.schemas import (ContactListArgs, ContactPatchSchema, ContactSchema, IntegratedCareSystemListArgs,
+                                IntegratedCareSystemSchema, TrustListArgs, TrustPatchSchema, TrustSchema)
+from api.web import (Blueprint, conditional, etag_of, etag_of_data, paginate, readable, require_if_match,
                      with_derived, write_guarded)
 
 blp = Blueprint("trusts", __name__, url_prefix="/api/v1",
@@ -23,7 +23,7 @@ class Trusts(MethodView):
     @blp.access(*ALL_ROLES)
     @blp.arguments(TrustListArgs, location="query", as_kwargs=True)
     @blp.response(200, TrustSchema(many=True))
-    @documents_csv(blp)
+    @answers_csv(blp, TrustSchema(exclude=("engagement",)), "trusts.csv")
     @blp.paginate()
     def get(self, pagination_parameters, **args):
         """List trusts
@@ -32,15 +32,12 @@ class Trusts(MethodView):
         syncing client sees archivals). Partners see every trust but never the internal `notes`.
         """
         trusts = paginate(Session(), service.list_trusts(args), pagination_parameters)
-        trusts = [service.present_trust(t, g.principal) for t in trusts]
-        if wants_csv():
-            return dump_csv(TrustSchema(exclude=("engagement",)), trusts, "trusts.csv")
-        return trusts
+        return [service.present_trust(t, g.principal) for t in trusts]
 
     @blp.access("coordinator")
     @blp.arguments(TrustSchema, example={"name": "Leeds Teaching Hospitals NHS Trust", "ods_code": "RR8",
                                          "region": "north_east_and_yorkshire", "trust_type": "acute",
-                                         "ics": "West Yorkshire ICS", "website": "https://www.leedsth.nhs.uk"})
+                                         "ics_code": "QWO", "website": "https://www.leedsth.nhs.uk"})
     @blp.response(201, TrustSchema, headers={"Location": {"description": "URL of the new trust",
                                                           "schema": {"type": "string"}}})
     @blp.errors(409)
@@ -118,17 +115,14 @@ class TrustContacts(MethodView):
     @blp.access(*READERS)
     @blp.arguments(ContactListArgs, location="query", as_kwargs=True)
     @blp.response(200, ContactSchema(many=True))
-    @documents_csv(blp)
+    @answers_csv(blp, ContactSchema(), "contacts.csv")
     @blp.paginate()
     @blp.errors(404)
     def get(self, trust_id, pagination_parameters, **args):
         """List a trust's board contacts"""
         session = Session()
         trust = service.get_trust(session, str(trust_id))
-        contacts = paginate(session, service.list_contacts(trust.id, args), pagination_parameters)
-        if wants_csv():
-            return dump_csv(ContactSchema(), contacts, "contacts.csv")
-        return contacts
+        return paginate(session, service.list_contacts(trust.id, args), pagination_parameters)
 
     @blp.access("coordinator")
     @blp.arguments(ContactSchema, example={"name": "Dr Siân Williams", "role": "Chief Digital Officer",
@@ -167,3 +161,27 @@ class ContactById(MethodView):
         require_if_match(etag_of(contact))
         contact = service.update_contact(session, g.principal, contact, data)
         return contact, 200, {"ETag": etag_of(contact)}
+
+
+@blp.route("/integrated-care-systems")
+class IntegratedCareSystems(MethodView):
+    @blp.access(*ALL_ROLES)
+    @blp.alt_response(304, description="Not modified: the `ETag` sent as `If-None-Match` is current.")
+    @blp.arguments(IntegratedCareSystemListArgs, location="query", as_kwargs=True)
+    @blp.response(200, IntegratedCareSystemSchema(many=True), headers={"ETag": "ETAG"})
+    @answers_csv(blp, IntegratedCareSystemSchema(), "integrated-care-systems.csv")
+    @blp.paginate()
+    def get(self, pagination_parameters, **args):
+        """List integrated care systems
+
+        The 42 integrated care systems of England as established on 1 July 2022, shipped with the product:
+        `code` (the ODS code of the system's integrated care board, which trusts carry as `ics_code`), `name`
+        and `region`. By name unless `sort` says otherwise; filter `region`. The list changes only with a
+        release: send its `ETag` back as `If-None-Match` and an unchanged page answers 304.
+        """
+        systems = ics.systems(args.get("region"), args.get("updated_since"), args.get("sort"))
+        pp = pagination_parameters
+        pp.item_count = len(systems)
+        page = systems[pp.first_item:pp.first_item + pp.page_size]
+        # The CSV and the JSON of a page are two representations: two ETags.
+        return conditional(etag_of_data([wants_csv(), [[s.code, s.name, s.region] for s in page]]), page)

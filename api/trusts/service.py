@@ -13,16 +13,18 @@ from sqlalchemy.orm import Session
 from api import audit
 from api.auth import Principal
 from api.db import utcnow
-from api.errors import Conflict, NotFound
+from api.errors import Conflict, NotFound, ValidationFailed
+from api.trusts import ics
 from api.trusts.models import Contact, Trust
-from api.web import Redacted, apply_sort
+from api.web import Redacted, apply_sort, split_csv
 
-TRUST_FIELDS = ("name", "ods_code", "region", "trust_type", "ics", "website", "timezone", "notes", "archived_at")
+TRUST_FIELDS = ("name", "ods_code", "region", "trust_type", "ics", "ics_code", "website", "timezone", "notes",
+                "archived_at")
 CONTACT_FIELDS = ("name", "role", "email", "phone", "notes")
 PARTNER_HIDDEN_TRUST = frozenset({"notes", "engagement"})
 
 TRUST_SORTS = {"id": Trust.id, "name": Trust.name, "ods_code": Trust.ods_code, "region": Trust.region,
-               "created_at": Trust.created_at, "updated_at": Trust.updated_at}
+               "ics_code": Trust.ics_code, "created_at": Trust.created_at, "updated_at": Trust.updated_at}
 CONTACT_SORTS = {"id": Contact.id, "name": Contact.name, "created_at": Contact.created_at,
                  "updated_at": Contact.updated_at}
 
@@ -71,6 +73,8 @@ def list_trusts(args: dict) -> Select:
         stmt = stmt.where(Trust.region == args["region"])
     if "trust_type" in args:
         stmt = stmt.where(Trust.trust_type == args["trust_type"])
+    if "ics_code" in args:
+        stmt = stmt.where(Trust.ics_code.in_(split_csv(args["ics_code"])))
     if args.get("q"):
         q = args["q"].strip()
         stmt = stmt.where(or_(func.lower(Trust.name).contains(q.lower(), autoescape=True),
@@ -102,7 +106,25 @@ def _flush_unique(session: Session, ods_code: str) -> None:
         raise Conflict(f"A trust with ODS code {ods_code} already exists.") from None
 
 
+def _with_ics_name(data: dict, current_code: str | None = None) -> dict:
+    """With an ``ics_code`` (sent, or kept from before), ``ics`` is that system's name: a name sent with it
+    must name the same system (``West Yorkshire ICS`` for QWO is fine), anything else is 422. Without a code,
+    ``ics`` is free text; clearing the code keeps the name as text unless ``ics`` says otherwise."""
+    code = data.get("ics_code", current_code)
+    if code is None:
+        return data
+    system = ics.BY_CODE[code]
+    sent = data.get("ics")
+    if sent is not None and ics.match(sent) != system:
+        raise ValidationFailed({"ics": [f"Set by ics_code {code} ({system.name}); send ics_code: null to write "
+                                        "another name."]})
+    if "ics_code" in data or "ics" in data:
+        data = {**data, "ics": system.name}
+    return data
+
+
 def create_trust(session: Session, principal: Principal, data: dict) -> Trust:
+    data = _with_ics_name(data)
     _ensure_unique_ods(session, data["ods_code"])
     trust = Trust(**data)
     session.add(trust)
@@ -112,6 +134,7 @@ def create_trust(session: Session, principal: Principal, data: dict) -> Trust:
 
 
 def update_trust(session: Session, principal: Principal, trust: Trust, data: dict) -> Trust:
+    data = _with_ics_name(data, trust.ics_code)
     before = audit.snapshot(trust, TRUST_FIELDS)
     if "ods_code" in data:
         _ensure_unique_ods(session, data["ods_code"], trust.id)

@@ -1,0 +1,1 @@
+"""A trust's story in one list: its interactions, bookings, outcomes and next steps, newest first."""
