@@ -6,7 +6,7 @@ from flask import g
 from flask.views import MethodView
 
 from api.auth import READERS
-from api.csv_output import documents_csv, dump_csv, wants_csv
+from api.csv_output import answers_csv
 from api.extensions import Session
 from api.feedback import service
 from api.feedback.schemas import FeedbackListArgs, NewSurveyLinkSchema, SurveyLinkSchema, SurveyResponseSchema
@@ -73,7 +73,7 @@ class BookingFeedback(MethodView):
     @blp.access(*READERS)
     @blp.arguments(FeedbackListArgs, location="query", as_kwargs=True)
     @blp.response(200, SurveyResponseSchema(many=True))
-    @documents_csv(blp)
+    @answers_csv(blp, SurveyResponseSchema(), "feedback.csv")
     @blp.paginate()
     @blp.errors(404)
     def get(self, booking_id, pagination_parameters, **args):
@@ -84,7 +84,4 @@ class BookingFeedback(MethodView):
         `contact_id` when it matched one of the booking's attendees. `Accept: text/csv` answers CSV.
         """
         session = Session()
-        responses = paginate(session, service.list_responses(session, str(booking_id), args), pagination_parameters)
-        if wants_csv():
-            return dump_csv(SurveyResponseSchema(), responses, "feedback.csv")
-        return responses
+        return paginate(session, service.list_responses(session, str(booking_id), args), pagination_parameters)

@@ -1,7 +1,7 @@
 """attendee feedback: survey_links and survey_responses
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0007
 Create Date: 2026-12-02 00:40:00
 
 Per-booking survey links (the URL token stored hashed, revocable) and the responses board members give
@@ -13,7 +13,7 @@ import api.db
 
 
 revision = '0008'
-down_revision = '0003'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
