@@ -105,6 +105,7 @@ def _register_blueprints(app: Flask) -> tuple[list, object]:
     from api.observability import metrics_blp
     from api.outcomes.routes import blp as outcomes_blp
     from api.privacy.routes import blp as privacy_blp
+    from api.registrations.routes import blp as registrations_blp
     from api.reports.routes import blp as reports_blp
     from api.scheduling.routes import blp as scheduling_blp
     from api.speakers.routes import blp as speakers_blp
@@ -114,7 +115,7 @@ def _register_blueprints(app: Flask) -> tuple[list, object]:
 
     api_blueprints = [trusts_blp, topics_blp, speakers_blp, partners_blp, tokens_blp, bookings_blp,
                       scheduling_blp, outcomes_blp, feeds_blp, invites_blp, webhooks_blp, reports_blp,
-                      interactions_blp, privacy_blp, audit_blp]
+                      interactions_blp, privacy_blp, audit_blp, registrations_blp]
     for blp in (health_blp, metrics_blp, feed_files_blp, *api_blueprints):
         api.register_blueprint(blp)
     return api_blueprints, feed_files_blp

@@ -7,6 +7,7 @@ import marshmallow as ma
 from api.audit.schemas import AuditEventSchema
 from api.fields import Schema, Timestamp
 from api.interactions.schemas import InteractionSchema
+from api.registrations.schemas import RegistrationSchema
 from api.speakers.schemas import AvailabilitySchema, SpeakerSchema
 from api.trusts.schemas import ContactSchema
 
@@ -25,6 +26,8 @@ class ContactExportSchema(Schema):
     contact = ma.fields.Nested(ContactSchema)
     interactions = ma.fields.List(ma.fields.Nested(InteractionSchema), metadata={"description": "Interactions they took part in."})
     bookings_attended = ma.fields.List(ma.fields.Nested(AttendedBookingSchema))
+    registrations = ma.fields.List(ma.fields.Nested(RegistrationSchema), metadata={
+        "description": "Their masterclass registrations in every status (with any name and email a partner gave)."})
     audit_events = ma.fields.List(ma.fields.Nested(AuditEventSchema), metadata={"description": "Audit entries about them."})
 
 

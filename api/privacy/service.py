@@ -23,6 +23,7 @@ from api.db import utcnow
 from api.errors import NotFound
 from api.idempotency import IdempotencyRecord
 from api.outbox import OutboxEvent
+from api.registrations import service as registrations
 from api.speakers.models import Speaker
 from api.speakers.service import availability_of
 from api.trusts.models import Contact, Interaction, interaction_contacts
@@ -130,6 +131,7 @@ def export_contact(session: Session, principal: Principal, contact: Contact) -> 
     audit.record(session, principal, "contact", contact.id, "export")
     return {"contact": contact, "interactions": interactions,
             "bookings_attended": [{"id": b.id, "title": b.title, "starts_at": b.starts_at} for b in bookings],
+            "registrations": registrations.for_contact(session, contact.id),
             "audit_events": events}
 
 
@@ -142,7 +144,8 @@ def erase_contact(session: Session, principal: Principal, contact: Contact) -> C
     """Anonymise a contact everywhere; attendance rows and outcomes stay. Erasing again does nothing."""
     if contact.erased_at is not None:
         return contact
-    terms = _terms(contact.name, contact.email, contact.phone, *_former_values(session, contact.id))
+    given = registrations.scrub_contact(session, contact.id)  # their places stay counted
+    terms = _terms(contact.name, contact.email, contact.phone, *given, *_former_values(session, contact.id))
     contact.name, contact.email, contact.phone, contact.notes = ERASED_CONTACT, None, None, None
     contact.erased_at = utcnow()
     session.flush()
