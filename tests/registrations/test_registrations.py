@@ -274,3 +274,29 @@ def test_bad_input_is_a_clear_problem(coordinator, trusts):
     assert coordinator.get(f"/api/v1/bookings/{course['id']}/registrations?status=bogus").status_code == 422
     assert coordinator.patch(f"/api/v1/registrations/0b6f1c9e-7d1a-4a53-9d51-2f6f0f4c7a10",
                              json={"status": "cancelled"}).status_code == 404
+
+
+def test_report_masterclasses_section_and_csv(coordinator, trusts):
+    north = trusts(2, region="north_west")
+    (london,) = trusts(1)
+    held = _class(coordinator, capacity=3, starts_at=datetime(2025, 5, 6, 10, tzinfo=timezone.utc), status="confirmed")
+    people = [_member(coordinator, t, n) for n, t in enumerate([*north, london, london])]
+    places = [_ok(_register(coordinator, held["id"], {"contact_id": p["id"]}), 201) for p in people]
+    assert [p["status"] for p in places] == ["registered"] * 3 + ["waitlisted"]
+    _ok(coordinator.patch(f"/api/v1/registrations/{places[0]['id']}", json={"status": "attended"}))
+    _ok(coordinator.patch(f"/api/v1/registrations/{places[1]['id']}", json={"status": "no_show"}))
+    _class(coordinator, capacity=3, starts_at=datetime(2025, 5, 7, 10, tzinfo=timezone.utc), status="cancelled")
+    report = _ok(coordinator.get("/api/v1/reports/programme?from=2025-05-01&to=2025-05-31"))
+    section = report["masterclasses"]
+    assert {k: v for k, v in section.items() if k != "by_region"} == {
+        "classes": 1, "registrations": 3, "attended": 1, "no_shows": 1, "trusts_reached": 3}
+    assert section["by_region"]["north_west"] == {"registrations": 2, "attended": 1, "no_shows": 1, "trusts_reached": 2}
+    assert section["by_region"]["london"] == {"registrations": 1, "attended": 0, "no_shows": 0, "trusts_reached": 1}
+    assert _ok(coordinator.get("/api/v1/reports/programme?from=2025-06-01"))["masterclasses"]["classes"] == 0
+    assert _ok(coordinator.get(f"/api/v1/trusts/{north[0]['id']}"))["engagement"]["classes_attended"] == 1
+    assert _ok(coordinator.get(f"/api/v1/trusts/{london['id']}"))["engagement"]["classes_attended"] == 0
+    text = coordinator.get("/api/v1/reports/programme?from=2025-05-01&to=2025-05-31",
+                           headers={"Accept": "text/csv"}).get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {"section": "masterclasses", "key": "all", "metric": "trusts_reached", "value": "3"} in rows
+    assert {"section": "masterclasses_by_region", "key": "north_west", "metric": "attended", "value": "1"} in rows
