@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.accounts.models import Partner
 from api.demo.bookings import seed_bookings
+from api.demo.masterclasses import seed_masterclasses
 from api.speakers.models import AvailabilityWindow, Speaker
 from api.topics.models import Topic
 from api.topics.service import seed_catalogue
@@ -141,5 +142,6 @@ def seed(session: Session, *, only_if_empty: bool = False, today: date | None = 
     session.flush()
 
     booked = seed_bookings(session, rng, trusts, speakers, topics, partner, today=today)
+    classes = seed_masterclasses(session, rng, trusts, speakers, topics, partner, today=today)
     return (f"seeded {len(trusts)} trusts, {sum(len(t.contacts) for t in trusts)} contacts, "
-            f"{len(speakers)} speakers, {booked} bookings")
+            f"{len(speakers)} speakers, {booked} bookings, {classes} masterclasses")
