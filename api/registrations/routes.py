@@ -6,13 +6,25 @@ from flask import g, url_for
 from flask.views import MethodView
 
 from api.auth import ALL_ROLES
-from api.bookings.service import get_booking
 from api.csv_output import documents_csv, dump_csv, wants_csv
 from api.extensions import Session
 from api.registrations import service
-from api.registrations.schemas import (RegistrationCreateSchema, RegistrationListArgs, RegistrationPatchSchema,
-                                       RegistrationSchema)
-from api.web import IDEMPOTENCY_PARAM, Blueprint, conditional, etag_of, paginate, readable, require_if_match, write_guarded
+from api.registrations.schemas import (
+    RegistrationCreateSchema,
+    RegistrationListArgs,
+    RegistrationPatchSchema,
+    RegistrationSchema,
+)
+from api.web import (
+    IDEMPOTENCY_PARAM,
+    Blueprint,
+    conditional,
+    etag_of,
+    paginate,
+    readable,
+    require_if_match,
+    write_guarded,
+)
 
 blp = Blueprint("registrations", __name__, url_prefix="/api/v1",
                 description="Masterclasses: board members of many trusts register; a full class keeps a waiting list.")
@@ -41,7 +53,7 @@ class BookingRegistrations(MethodView):
         no `contact_id`. `Accept: text/csv` gives the same page as CSV.
         """
         session = Session()
-        booking = get_booking(session, g.principal, str(booking_id))
+        booking = service.get_class(session, g.principal, str(booking_id))
         rows = paginate(session, service.list_registrations(g.principal, booking, args), pagination_parameters)
         rows = [service.present(r, g.principal) for r in rows]
         if wants_csv():
@@ -69,7 +81,7 @@ class BookingRegistrations(MethodView):
         `booking.updated`). Send `Idempotency-Key` to retry safely.
         """
         session = Session()
-        booking = get_booking(session, g.principal, str(booking_id))
+        booking = service.get_class(session, g.principal, str(booking_id))
         registration = service.create_registration(session, g.principal, booking, data)
         return _respond(registration, 201, {
             "Location": url_for("registrations.RegistrationById", registration_id=registration.id)})

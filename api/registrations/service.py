@@ -19,9 +19,15 @@ from sqlalchemy.orm import Session
 from api import audit, derived, outbox
 from api.auth import Principal
 from api.bookings.models import SEATED, Booking, Registration, booking_attendees
-from api.bookings.service import get_booking
+from api.bookings.service import visible_to
 from api.db import utcnow
-from api.errors import Conflict, Forbidden, NotFound, SchedulingConflict, ValidationFailed
+from api.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    SchedulingConflict,
+    ValidationFailed,
+)
 from api.registrations.schemas import RegistrationSchema
 from api.scheduling.conflicts import attendee_conflicts, lock
 from api.trusts.models import Contact, Trust
@@ -131,6 +137,15 @@ def list_registrations(principal: Principal, booking: Booking, args: dict) -> Se
     if "updated_since" in args:
         stmt = stmt.where(Registration.updated_at >= args["updated_since"])
     return apply_sort(stmt, args.get("sort"), SORTS, default=[Registration.position])
+
+
+def get_class(session: Session, principal: Principal, booking_id: str) -> Booking:
+    """The booking a registration request names, by primary key alone (its relationships load only if used);
+    one a partner may not read is not found (404)."""
+    booking = session.get(Booking, booking_id)
+    if booking is None or not visible_to(principal, booking.partner_id, booking.kind):
+        raise NotFound("No booking with that id.")
+    return booking
 
 
 def get_registration(session: Session, principal: Principal, registration_id: str) -> Registration:

@@ -5,7 +5,7 @@ rest are waitlisted in arrival order; of N overlapping registrations of one pers
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -43,7 +43,7 @@ def _class(client, starts_at: datetime, capacity: int) -> str:
 @pytest.mark.parametrize("round_", range(2))
 def test_simultaneous_registrations_for_the_last_seat(live, round_):
     server, token, client = live
-    course = _class(client, datetime(2027, 6, 1, 10, tzinfo=timezone.utc) + timedelta(days=round_), capacity=3)
+    course = _class(client, datetime(2027, 6, 1, 10, tzinfo=UTC) + timedelta(days=round_), capacity=3)
     first, second, *racers = _people(client, N + 2)
     for person in (first, second):
         assert _ok(client.post(f"/api/v1/bookings/{course}/registrations", json={"contact_id": person}))["status"] == \
@@ -63,7 +63,7 @@ def test_simultaneous_registrations_for_the_last_seat(live, round_):
 
 def test_simultaneous_registrations_of_one_person_for_overlapping_classes(live):
     server, token, client = live
-    base = datetime(2027, 7, 1, 10, tzinfo=timezone.utc)
+    base = datetime(2027, 7, 1, 10, tzinfo=UTC)
     classes = [_class(client, base + timedelta(minutes=10 * i), capacity=5) for i in range(N)]
     (person,) = _people(client, 1)
     responses = _fire(server.url, token, [("POST", f"/api/v1/bookings/{c}/registrations", {"contact_id": person})

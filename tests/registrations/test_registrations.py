@@ -4,53 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
-
-import pytest
+from datetime import UTC, datetime, timedelta
 
 from tests.conftest import problem
-
-SOON = (datetime.now(timezone.utc) + timedelta(days=30)).replace(hour=10, minute=0, second=0, microsecond=0)
-
-
-def iso(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _ok(response, status=200):
-    assert response.status_code == status, response.get_data(as_text=True)
-    return response.json
-
-
-@pytest.fixture
-def trusts(coordinator):
-    def _make(n: int, region: str = "london") -> list[dict]:
-        out = []
-        for _ in range(n):
-            code = f"M{len(_make.made):03d}"
-            _make.made.append(code)
-            out.append(_ok(coordinator.post("/api/v1/trusts", json={
-                "name": f"Trust {code}", "ods_code": code, "region": region}), 201))
-        return out
-
-    _make.made = []
-    return _make
-
-
-def _member(coordinator, trust: dict, n: int) -> dict:
-    return _ok(coordinator.post(f"/api/v1/trusts/{trust['id']}/contacts", json={
-        "name": f"Member {n}", "role": "Non-executive Director", "email": f"member{n}@{trust['ods_code'].lower()}.nhs.uk"}),
-        201)
-
-
-def _class(client, capacity=20, starts_at=SOON, **kw) -> dict:
-    return _ok(client.post("/api/v1/bookings", json={
-        "kind": "masterclass", "starts_at": iso(starts_at), "capacity": capacity,
-        "title": "Masterclass: user-centred design for NHS leaders", **kw}), 201)
-
-
-def _register(client, booking_id: str, body: dict):
-    return client.post(f"/api/v1/bookings/{booking_id}/registrations", json=body)
+from tests.registrations.conftest import SOON, _class, _member, _ok, _register, iso
 
 
 def test_done_when_a_coordinator_fills_a_class_and_the_waiting_list_moves_up(coordinator, partner, trusts):
@@ -160,8 +117,9 @@ def test_status_changes_attendance_and_a_cancelled_place_coming_back(coordinator
 
 
 def test_registrations_move_the_booking_etag_without_booking_updated(coordinator, trusts, db):
-    from api.outbox import OutboxEvent
     from sqlalchemy import select
+
+    from api.outbox import OutboxEvent
 
     (trust,) = trusts(1)
     course = _class(coordinator)
@@ -177,10 +135,11 @@ def test_registrations_move_the_booking_etag_without_booking_updated(coordinator
 
 
 def test_partner_scope_registrations_and_webhook(coordinator, partner, other_partner, trusts, db):
+    from sqlalchemy import select
+
     from api.outbox import OutboxEvent
     from api.webhooks.dispatch import data_for
     from api.webhooks.models import WebhookEndpoint
-    from sqlalchemy import select
 
     (trust,) = trusts(1)
     existing = _member(coordinator, trust, 7)
@@ -272,20 +231,20 @@ def test_bad_input_is_a_clear_problem(coordinator, trusts):
         assert r.status_code == 422, (body, r.get_data(as_text=True))
     assert coordinator.get("/api/v1/registrations/not-an-id").status_code == 404
     assert coordinator.get(f"/api/v1/bookings/{course['id']}/registrations?status=bogus").status_code == 422
-    assert coordinator.patch(f"/api/v1/registrations/0b6f1c9e-7d1a-4a53-9d51-2f6f0f4c7a10",
+    assert coordinator.patch("/api/v1/registrations/0b6f1c9e-7d1a-4a53-9d51-2f6f0f4c7a10",
                              json={"status": "cancelled"}).status_code == 404
 
 
 def test_report_masterclasses_section_and_csv(coordinator, trusts):
     north = trusts(2, region="north_west")
     (london,) = trusts(1)
-    held = _class(coordinator, capacity=3, starts_at=datetime(2025, 5, 6, 10, tzinfo=timezone.utc), status="confirmed")
+    held = _class(coordinator, capacity=3, starts_at=datetime(2025, 5, 6, 10, tzinfo=UTC), status="confirmed")
     people = [_member(coordinator, t, n) for n, t in enumerate([*north, london, london])]
     places = [_ok(_register(coordinator, held["id"], {"contact_id": p["id"]}), 201) for p in people]
     assert [p["status"] for p in places] == ["registered"] * 3 + ["waitlisted"]
     _ok(coordinator.patch(f"/api/v1/registrations/{places[0]['id']}", json={"status": "attended"}))
     _ok(coordinator.patch(f"/api/v1/registrations/{places[1]['id']}", json={"status": "no_show"}))
-    _class(coordinator, capacity=3, starts_at=datetime(2025, 5, 7, 10, tzinfo=timezone.utc), status="cancelled")
+    _class(coordinator, capacity=3, starts_at=datetime(2025, 5, 7, 10, tzinfo=UTC), status="cancelled")
     report = _ok(coordinator.get("/api/v1/reports/programme?from=2025-05-01&to=2025-05-31"))
     section = report["masterclasses"]
     assert {k: v for k, v in section.items() if k != "by_region"} == {
