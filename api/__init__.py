@@ -64,6 +64,9 @@ def create_app(config: dict | None = None) -> Flask:
     from api.scheduling import conflicts, service as scheduling_service
     from api.speakers.service import register_availability
     register_scheduling(conflicts.lock, conflicts.find_conflicts)  # booking writes check conflicts
+    from api.bookings.service import register_seats_added
+    from api.registrations.service import fill_new_seats
+    register_seats_added(fill_new_seats)  # a class's new seats go to its waiting list
     register_availability(scheduling_service.available_speaker_ids)  # the speakers list's available_* filter
     observability.init_app(app)  # first: request ids and timing wrap everything below
     api_blueprints, feed_blueprint = _register_blueprints(app)

@@ -49,6 +49,8 @@ class Scheduling:
 
     lock: Callable[..., None] | None = None
     find_conflicts: Callable[..., list[dict]] | None = None
+    # A class's capacity grew: fill the new seats from its waiting list (``api.registrations``, which sits above).
+    seats_added: Callable[[Session, Principal, Booking], Any] | None = None
 
 
 SCHEDULING = Scheduling()
@@ -56,6 +58,10 @@ SCHEDULING = Scheduling()
 
 def register_scheduling(lock: Callable[..., None], find_conflicts: Callable[..., list[dict]]) -> None:
     SCHEDULING.lock, SCHEDULING.find_conflicts = lock, find_conflicts
+
+
+def register_seats_added(fill: Callable[[Session, Principal, Booking], Any]) -> None:
+    SCHEDULING.seats_added = fill
 
 
 def present(booking: Booking, principal: Principal) -> Any:
@@ -397,6 +403,8 @@ def update_booking(session: Session, principal: Principal, booking: Booking, dat
     _flush_unique(session, booking.external_ref)
     action = "cancel" if cancelling else "status_change" if new_status else "update"
     booking_changed(session, principal, booking, action, before, snapshot(booking))
+    if booking.live and (booking.capacity or 0) > (before.get("capacity") or 0) and SCHEDULING.seats_added:
+        SCHEDULING.seats_added(session, principal, booking)
     return booking
 
 

@@ -222,6 +222,13 @@ def update_registration(session: Session, principal: Principal, registration: Re
     return registration
 
 
+def fill_new_seats(session: Session, principal: Principal, booking: Booking) -> list[Registration]:
+    """A class's capacity grew: the waiting list moves up into the new seats (registered with
+    ``api.bookings.service.register_seats_added``)."""
+    _lock(session, booking, [r.contact_id for r in _waiting(session, booking)])
+    return promote(session, principal, booking)
+
+
 def promote(session: Session, principal: Principal, booking: Booking) -> list[Registration]:
     """Fill free seats from the waiting list in order, skipping anyone who would then overlap another event.
     The caller holds the class's lock (and the waiting people's)."""

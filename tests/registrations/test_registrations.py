@@ -35,7 +35,16 @@ def test_done_when_a_coordinator_fills_a_class_and_the_waiting_list_moves_up(coo
     # A partner sees the class, registers one of its own members and reads the seats left.
     listed = _ok(partner.get("/api/v1/bookings?kind=masterclass"))
     assert [b["id"] for b in listed] == [course["id"]] and listed[0]["seats_left"] == 0
-    _ok(coordinator.patch(f"/api/v1/bookings/{course['id']}", json={"capacity": 22}))
+    # Three more seats: the next on the waiting list moves up into one.
+    late = _ok(_register(coordinator, course["id"], {"contact_id": _member(coordinator, five[1], 99)["id"]}), 201)
+    assert late["status"] == "waitlisted"
+    r = coordinator.patch(f"/api/v1/bookings/{course['id']}", json={"capacity": 19})
+    assert r.status_code == 409
+    grown = _ok(coordinator.patch(f"/api/v1/bookings/{course['id']}", json={"capacity": 23}))
+    assert (grown["registered_count"], grown["waitlisted_count"], grown["seats_left"]) == (21, 0, 2)
+    assert _ok(coordinator.get(f"/api/v1/registrations/{late['id']}"))["status"] == "registered"
+    assert coordinator.get(f"/api/v1/bookings/{course['id']}").headers["ETag"] == \
+        coordinator.get(f"/api/v1/bookings/{course['id']}").headers["ETag"]
     own = _ok(_register(partner, course["id"], {"trust_id": five[0]["id"], "name": "Alex Partner-Member",
                                                 "email": "Alex.Member@example.nhs.uk", "role": "Chair"}), 201)
     assert own["status"] == "registered" and "contact_id" not in own and "partner_id" not in own
