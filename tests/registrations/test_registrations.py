@@ -268,3 +268,24 @@ def test_report_masterclasses_section_and_csv(coordinator, trusts):
     rows = list(csv.DictReader(io.StringIO(text)))
     assert {"section": "masterclasses", "key": "all", "metric": "trusts_reached", "value": "3"} in rows
     assert {"section": "masterclasses_by_region", "key": "north_west", "metric": "attended", "value": "1"} in rows
+
+
+def test_moving_a_class_or_adding_an_attendee_checks_the_people_in_it(coordinator, partner, trusts):
+    (trust,) = trusts(1)
+    person = _member(coordinator, trust, 1)
+    first = _class(coordinator, capacity=2)
+    later = _class(coordinator, capacity=2, starts_at=SOON + timedelta(days=1))
+    _ok(_register(coordinator, first["id"], {"contact_id": person["id"]}), 201)
+    _ok(_register(coordinator, later["id"], {"contact_id": person["id"]}), 201)
+    moved = coordinator.patch(f"/api/v1/bookings/{later['id']}", json={"starts_at": iso(SOON + timedelta(hours=1))})
+    assert moved.status_code == 409
+    assert [c["kind"] for c in problem(moved)["conflicts"]] == ["attendee_overlap"]
+    board = _ok(coordinator.post("/api/v1/bookings", json={"trust_id": trust["id"],
+                                                          "starts_at": iso(SOON + timedelta(hours=2))}), 201)
+    r = coordinator.patch(f"/api/v1/bookings/{board['id']}", json={"attendee_ids": [person["id"]]})
+    assert r.status_code == 409 and problem(r)["conflicts"][0]["booking_id"] == first["id"]
+    # Once the class is cancelled the person's time is free again.
+    _ok(coordinator.patch(f"/api/v1/bookings/{first['id']}", json={"status": "cancelled"}))
+    _ok(coordinator.patch(f"/api/v1/bookings/{board['id']}", json={"attendee_ids": [person["id"]]}))
+    r = _register(coordinator, first["id"], {"contact_id": _member(coordinator, trust, 2)["id"]})
+    assert r.status_code == 409  # a cancelled class takes no registrations
