@@ -218,7 +218,7 @@ def test_trust_feed_shows_classes_its_people_are_registered_for(coordinator, cli
     assert "Cohort class X" not in client.get(f"/feeds/{other['token']}.ics").get_data(as_text=True)
 
 
-def test_export_and_erasure_of_a_registered_person(coordinator, partner, trusts):
+def test_export_and_erasure_of_a_registered_person(coordinator, partner, trusts, db):
     (trust,) = trusts(1)
     course = _class(coordinator, capacity=3)
     place = _ok(_register(partner, course["id"], {"trust_id": trust["id"], "name": "Robin Erase",
@@ -230,6 +230,12 @@ def test_export_and_erasure_of_a_registered_person(coordinator, partner, trusts)
     seen = _ok(partner.get(f"/api/v1/registrations/{place['id']}"))
     assert (seen["name"], seen["email"], seen["status"]) == (None, None, "registered")
     assert _ok(coordinator.get(f"/api/v1/bookings/{course['id']}"))["registered_count"] == 1
+    trail = coordinator.get(f"/api/v1/audit-events?entity_type=registration&entity_id={place['id']}")
+    assert trail.status_code == 200 and "Robin Erase" not in trail.get_data(as_text=True)
+    from api.outbox import OutboxEvent
+    from sqlalchemy import select
+    payloads = db().scalars(select(OutboxEvent.payload).where(OutboxEvent.entity_id == place["id"])).all()
+    assert payloads and "robin@example.nhs.uk" not in str(payloads) and "Robin Erase" not in str(payloads)
 
 
 def test_bad_input_is_a_clear_problem(coordinator, trusts):
