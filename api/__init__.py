@@ -65,6 +65,9 @@ def create_app(config: dict | None = None) -> Flask:
     from api.scheduling import conflicts, service as scheduling_service
     from api.speakers.service import register_availability
     register_scheduling(conflicts.lock, conflicts.find_conflicts)  # booking writes check conflicts
+    from api.bookings.service import register_seats_added
+    from api.registrations.service import fill_new_seats
+    register_seats_added(fill_new_seats)  # a class's new seats go to its waiting list
     register_availability(scheduling_service.available_speaker_ids)  # the speakers list's available_* filter
     observability.init_app(app)  # first: request ids and timing wrap everything below
     api_blueprints, feed_blueprint = _register_blueprints(app)
@@ -108,6 +111,7 @@ def _register_blueprints(app: Flask) -> tuple[list, object]:
     from api.observability import metrics_blp
     from api.outcomes.routes import blp as outcomes_blp
     from api.privacy.routes import blp as privacy_blp
+    from api.registrations.routes import blp as registrations_blp
     from api.reports.routes import blp as reports_blp
     from api.scheduling.routes import blp as scheduling_blp
     from api.speakers.routes import blp as speakers_blp
@@ -122,7 +126,7 @@ def _register_blueprints(app: Flask) -> tuple[list, object]:
     api_blueprints = [trusts_blp, topics_blp, speakers_blp, partners_blp, tokens_blp, bookings_blp,
                       scheduling_blp, outcomes_blp, feeds_blp, invites_blp, webhooks_blp, reports_blp,
                       interactions_blp, privacy_blp, audit_blp, feedback_blp,
-                      timeline_blp]
+                      timeline_blp, registrations_blp]
     for blp in (health_blp, metrics_blp, feed_files_blp, *api_blueprints):
         api.register_blueprint(blp)
     for page_blp in (survey_pages, dashboard_blp):  # HTML pages, not API operations: not in the document

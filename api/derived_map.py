@@ -19,6 +19,12 @@ Rendering                   Shows
                             speakers' names, the topics' names (``api.calendar.events``)
 ==========================  =======================================================================
 
+A masterclass's ``json`` and ``json_partner`` also show its registrations' counts (``registered_count``,
+``waitlisted_count``, ``seats_left``). Every registration write goes through one function
+(``api.registrations.service._changed``), which reports the class with ``derived.changed``: its JSON is
+cleared and its version bumped, without a ``booking.updated`` event (SPEC, Masterclasses). A new registration
+is an insert, which the flush-time ``Dependency`` check (dirty rows only) would not see.
+
 A booking's own writes (fields, status, slots, attendees, topics) re-render all three in the same
 transaction (``api.bookings.events``), and rewrite the booking's rows of ``speaker_feed_events`` (each
 speaker's copy of the VEVENT with what a feed filters on). Everything else it shows is a ``Dependency``.

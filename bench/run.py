@@ -269,8 +269,9 @@ def pick_ids(url: str) -> dict:
         speakers = list(s.scalars(select(BookingSpeaker.speaker_id).group_by(BookingSpeaker.speaker_id)
                                   .order_by(func.count().desc()).limit(3)))
         trust = s.scalar(select(Booking.trust_id).where(Booking.starts_at > now).limit(1))
+        masterclass = s.scalar(select(Booking.id).where(Booking.kind == "masterclass").limit(1))
     engine.dispose()
-    return {"booking": booking, "speakers": speakers, "trust": trust}
+    return {"booking": booking, "speakers": speakers, "trust": trust, "masterclass": masterclass}
 
 
 def measure_size(url: str, size: int, seconds: float, *, feed: bool = False, limiter: bool = False) -> dict:
@@ -297,6 +298,8 @@ def measure_size(url: str, size: int, seconds: float, *, feed: bool = False, lim
             "get_booking": f"/api/v1/bookings/{ids['booking']}",
             "report": "/api/v1/reports/programme",
             "slot_finder": slot_q,
+            "list_registrations_50": f"/api/v1/bookings/{ids['masterclass']}/registrations?page_size=50",
+            "get_masterclass": f"/api/v1/bookings/{ids['masterclass']}",
         }
         if feeds.get("speaker"):
             paths["speaker_feed"] = f"/feeds/{feeds['speaker']}"
@@ -367,6 +370,9 @@ def measure_size(url: str, size: int, seconds: float, *, feed: bool = False, lim
         "create_booking": create,
         "report": ("GET", "/api/v1/reports/programme", None, None),
         "slot_finder": ("GET", slot_q, None, None),
+        "list_registrations_50": ("GET", f"/api/v1/bookings/{ids['masterclass']}/registrations?page_size=50", None, None),
+        "list_registrations_5": ("GET", f"/api/v1/bookings/{ids['masterclass']}/registrations?page_size=5", None, None),
+        "get_masterclass": ("GET", f"/api/v1/bookings/{ids['masterclass']}", None, None),
     }
     if feeds.get("speaker"):
         requests["speaker_feed"] = ("GET", f"/feeds/{feeds['speaker']}", None, None)
@@ -421,6 +427,11 @@ def goals(small: dict, large: dict, feed: dict, base: dict, ical_seconds: float)
         add("list 50 throughput, rate limits on (Redis) / off", r, 0.9, r >= 0.9)
     q = max(large["list_bookings_50"].get("queries", 99), large["list_bookings_5"].get("queries", 99))
     add("SQL queries per list request (page 5 and 50)", q, 5, q <= 5)
+    q = max(large[n].get("queries", 99) for n in ("list_registrations_50", "list_registrations_5"))
+    add("SQL queries per registrations list (page 5 and 50, 200 registrations)", q, 5, q <= 5)
+    q = max(small["get_masterclass"].get("queries", 99), large["get_masterclass"].get("queries", 99))
+    add("SQL queries per masterclass GET (same as any booking GET)", q, large["get_booking"].get("queries", 99),
+        q <= large["get_booking"].get("queries", 99))
     for name in ("list_bookings_50", "get_booking", "create_booking"):
         r = large[name]["p50_ms"] / small[name]["p50_ms"]
         add(f"{name} p50 large / small", r, 1.5, r <= 1.5)

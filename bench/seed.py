@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from api import derived
 from api.bookings import documents
 from api import derived_map
-from api.bookings.models import Booking, BookingSpeaker, booking_attendees, booking_topics
+from api.bookings.models import Booking, BookingSpeaker, Registration, booking_attendees, booking_topics
 from api.outcomes.models import NextStep, Outcome
 from api.speakers.models import AvailabilityWindow, Speaker
 from api.topics.models import Topic
@@ -103,10 +103,30 @@ def seed(session: Session, bookings: int, *, now: datetime | None = None) -> dic
         if len(rows) >= 5000:
             _flush(session, rows, slots, topics_rows, attendee_rows, outcomes, steps)
     _flush(session, rows, slots, topics_rows, attendee_rows, outcomes, steps)
+    _masterclass(session, contacts, now, stamp)
     session.commit()
     rendered = render_stored(session)
     return {"bookings": bookings, "trusts": n_trusts, "speakers": n_speakers, "contacts": len(contacts),
             "rendered": rendered}
+
+
+def _masterclass(session: Session, contacts: list[dict], now: datetime, stamp: datetime) -> None:
+    """One class for board members of many trusts, on a Saturday night no board session uses: up to 150 people
+    registered, the rest of its first 200 registrants waitlisted (the registrations list and its GET)."""
+    starts = (now + timedelta(days=30)).replace(hour=22, minute=0, second=0, microsecond=0)
+    starts += timedelta(days=(5 - starts.weekday()) % 7)
+    booking_id = _id()
+    session.execute(insert(Booking), [{
+        "id": booking_id, "trust_id": None, "kind": "masterclass", "format": "virtual", "status": "confirmed",
+        "live": True, "starts_at": starts, "ends_at": starts + timedelta(hours=3), "timezone": "Europe/London",
+        "title": "Masterclass: user-centred design for NHS leaders", "capacity": 150, "sequence": 0,
+        "created_at": stamp, "updated_at": stamp, "version": 1}])
+    people = contacts[:200]
+    if people:
+        session.execute(insert(Registration), [{
+            "id": _id(), "booking_id": booking_id, "contact_id": c["id"], "trust_id": c["trust_id"],
+            "status": "registered" if i < 150 else "waitlisted", "position": i + 1, "created_at": stamp,
+            "updated_at": stamp, "version": 1} for i, c in enumerate(people)])
 
 
 def render_stored(session: Session, batch: int = 500) -> int:

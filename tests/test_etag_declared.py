@@ -114,6 +114,11 @@ def test_every_answer_declared_with_etag_sends_it(document, answers, coordinator
                                                  "summary": "Spoke to the chair."}), 201)
     _ok(c.get(f"/api/v1/interactions/{note['id']}")), _ok(c.patch(f"/api/v1/interactions/{note['id']}",
                                                                    json={"summary": "Spoke to the CEO."}))
+    course = _ok(c.post("/api/v1/bookings", json={"kind": "masterclass", "starts_at": "2025-04-05T10:00:00Z",
+                                                  "status": "confirmed"}), 201)
+    place = _ok(c.post(f"/api/v1/bookings/{course['id']}/registrations", json={"contact_id": contact["id"]}), 201)
+    _ok(c.get(f"/api/v1/registrations/{place['id']}"))
+    _ok(c.patch(f"/api/v1/registrations/{place['id']}", json={"status": "attended"}))
     _ok(c.post(f"/api/v1/contacts/{contact['id']}/erase")), _ok(c.post(f"{s}/erase"))
     _ok(c.get("/api/v1/integrated-care-systems"))  # a list, but one that changes only with a release
 

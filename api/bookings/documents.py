@@ -26,7 +26,7 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circ
 def load_options() -> list:
     """What rendering a booking reads: one query per relationship, whatever the number of bookings."""
     return [selectinload(Booking.topics), selectinload(Booking.attendees),
-            selectinload(Booking.speakers).joinedload(BookingSpeaker.speaker)]
+            selectinload(Booking.speakers).joinedload(BookingSpeaker.speaker), selectinload(Booking.registrations)]
 
 
 def render(booking: Booking) -> tuple[str, str]:

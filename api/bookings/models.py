@@ -17,6 +17,10 @@ from api.trusts.models import Contact, Trust
 KINDS = ("board_development", "masterclass", "follow_up")
 FORMATS = ("virtual", "in_person", "hybrid")
 STATUSES = ("requested", "provisional", "confirmed", "delivered", "cancelled")
+REGISTRATION_STATUSES = ("registered", "waitlisted", "cancelled", "attended", "no_show")
+# A registration in one of these holds a seat of its masterclass (and the person's time: attendee_overlap).
+SEATED = ("registered", "attended", "no_show")
+DEFAULT_CAPACITY = 30
 SPEAKER_ROLES = ("guest", "facilitator")
 TRANSITIONS = {
     "requested": ("provisional", "confirmed", "cancelled"),
@@ -50,9 +54,11 @@ class Booking(Versioned, Base):
         CheckConstraint("starts_at < ends_at", name="range"),
         Index("ix_bookings_trust_live_time", "trust_id", "live", "starts_at", "ends_at"),
         Index("ix_bookings_starts_at_id", "starts_at", "id"),
+        CheckConstraint("capacity IS NULL OR capacity BETWEEN 1 AND 500", name="capacity"),
     )
 
-    trust_id: Mapped[str] = mapped_column(ForeignKey("trusts.id"))
+    trust_id: Mapped[str | None] = mapped_column(ForeignKey("trusts.id"),
+                                                 comment="Required except for a masterclass open to many trusts.")
     partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"), index=True,
                                                    comment="Set when a partner token created it.")
     external_ref: Mapped[str | None] = mapped_column(String(200), comment="The partner's own reference.")
@@ -73,12 +79,16 @@ class Booking(Versioned, Base):
                                           comment="iCalendar SEQUENCE: grows on reschedule, format/location/link change, cancellation.")
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    capacity: Mapped[int | None] = mapped_column(Integer, comment="Masterclasses: seats (1-500); NULL otherwise.")
 
-    trust: Mapped[Trust] = relationship()
+    trust: Mapped[Trust | None] = relationship()
     topics: Mapped[list[Topic]] = relationship(secondary=booking_topics, order_by=Topic.slug)
     attendees: Mapped[list[Contact]] = relationship(secondary=booking_attendees, order_by=Contact.name)
     speakers: Mapped[list[BookingSpeaker]] = relationship(
         back_populates="booking", cascade="all, delete-orphan", order_by="BookingSpeaker.starts_at",
+    )
+    registrations: Mapped[list[Registration]] = relationship(
+        back_populates="booking", cascade="all, delete-orphan", order_by="Registration.position",
     )
 
     # --- single-row rules ---------------------------------------------------------------------------
@@ -115,6 +125,25 @@ class Booking(Versioned, Base):
         self.ends_at = ends_at
         for slot, (start, end) in moved.items():
             slot.starts_at, slot.ends_at = start, end
+
+    @property
+    def is_masterclass(self) -> bool:
+        return self.kind == "masterclass"
+
+    def count(self, *statuses: str) -> int:
+        return sum(1 for r in self.registrations if r.status in statuses)
+
+    @property
+    def registered_count(self) -> int | None:
+        return self.count(*SEATED) if self.is_masterclass else None
+
+    @property
+    def waitlisted_count(self) -> int | None:
+        return self.count("waitlisted") if self.is_masterclass else None
+
+    @property
+    def seats_left(self) -> int | None:
+        return max(0, self.capacity - self.count(*SEATED)) if self.is_masterclass and self.capacity else None
 
     def cancel(self, when: datetime) -> None:
         """Cancelled: the booking and its speakers' slots no longer hold their time."""
@@ -153,6 +182,32 @@ class BookingSpeaker(Id, Base):
 
     booking: Mapped[Booking] = relationship(back_populates="speakers")
     speaker: Mapped[Speaker] = relationship()
+
+
+class Registration(Versioned, Base):
+    """A board member's place in a masterclass (or on its waiting list); erased people stay counted."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        UniqueConstraint("booking_id", "contact_id"),
+        UniqueConstraint("booking_id", "position"),
+        Index("ix_registrations_contact_status", "contact_id", "status"),
+        Index("ix_registrations_booking_status_position", "booking_id", "status", "position"),
+    )
+
+    booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"))
+    trust_id: Mapped[str] = mapped_column(ForeignKey("trusts.id"), index=True,
+                                          comment="The contact's trust when registered (feeds, reports).")
+    status: Mapped[str] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(Integer, comment="Order of arrival in the class (waiting-list order).")
+    partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"), index=True,
+                                                   comment="The partner that made the registration, if any.")
+    given_name: Mapped[str | None] = mapped_column(String(200), comment="The name the partner gave.")
+    given_email: Mapped[str | None] = mapped_column(String(320), comment="The email the partner gave.")
+
+    booking: Mapped[Booking] = relationship(back_populates="registrations")
+    contact: Mapped[Contact] = relationship()
 
 
 class BookingRendering(Base):

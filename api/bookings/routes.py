@@ -67,8 +67,11 @@ class Bookings(MethodView):
         (`delivered` only once it has ended). A partner's booking is always `requested` (asking for another
         status is 403), starts in the future, and its `external_ref` is unique for that partner (409 on
         reuse). A partner may name only `trust_id`, `kind`, `format`, `status`, `starts_at`, `ends_at`,
-        `timezone`, `title`, `location`, `video_url`, `topics`, `brief` and `external_ref`: naming any other
-        field, even as `null` or `[]`, is 403. An overlap with another live booking of the trust is 409
+        `timezone`, `title`, `location`, `video_url`, `topics`, `brief`, `external_ref` and `capacity`: naming
+        any other field, even as `null` or `[]`, is 403. A `masterclass` may leave `trust_id` out (a class for
+        board members of many trusts), has a `capacity` (1-500, default 30; other kinds none, 422), takes
+        registrations rather than `attendee_ids`, and is not held to the trust overlap rule. An attendee
+        already in an overlapping live event is 409 `attendee_overlap`. An overlap with another live booking of the trust is 409
         with `conflicts` (to a partner, another party's booking shows as `booking_id: null` without
         times). Send `Idempotency-Key` to retry safely.
         """
@@ -87,7 +90,8 @@ class BookingById(MethodView):
     def get(self, booking_id):
         """Get a booking
 
-        Another partner's booking is 404.
+        Another partner's booking is 404; partners also read every masterclass the programme team runs.
+        A masterclass shows `capacity`, `registered_count`, `waitlisted_count` and `seats_left`.
         """
         # The stored document, as the list (see api.bookings.documents): one primary-key read.
         text, etag = service.get_booking_doc(Session(), g.principal, str(booking_id),
@@ -114,7 +118,8 @@ class BookingById(MethodView):
         coordinators (403). A new `starts_at`/`ends_at` moves the speakers' slots with it and re-checks the
         trust and every speaker (409 with `conflicts`); `override_availability: true` (coordinators) skips
         the availability check. A booking lasts at most 12 hours (422). `sequence` grows when the time,
-        format, location or video link changes, and on cancellation.
+        format, location or video link changes, and on cancellation. A class's `capacity` cannot go below its
+        places taken (409); more seats move its waiting list up.
         """
         session = Session()
         booking = service.get_booking(session, g.principal, str(booking_id))

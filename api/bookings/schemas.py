@@ -44,7 +44,8 @@ class BookingSpeakerSchema(Schema):
 
 class BookingSchema(Schema):
     id = ma.fields.String(dump_only=True, metadata={"format": "uuid"})
-    trust_id = IdString(required=True)
+    trust_id = IdString(allow_none=True, metadata={
+        "description": "Required, except for a masterclass open to board members of many trusts (null)."})
     partner_id = ma.fields.String(dump_only=True, allow_none=True, metadata={
         "format": "uuid", "description": "Set from the token when a partner creates the booking."})
     external_ref = Text(200, metadata={"description": "The partner's own reference; unique per partner.",
@@ -73,6 +74,14 @@ class BookingSchema(Schema):
     sequence = ma.fields.Integer(dump_only=True, metadata={
         "description": "Grows when the time, format, location or video link changes and on cancellation."})
     cancel_reason = Text(2000)
+    capacity = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(1, 500), metadata={
+        "description": "Masterclasses only: seats (1-500, default 30); null for other kinds.", "example": 30})
+    registered_count = ma.fields.Integer(dump_only=True, allow_none=True, metadata={
+        "description": "Masterclasses: places taken (registered, attended or no-show); null for other kinds."})
+    waitlisted_count = ma.fields.Integer(dump_only=True, allow_none=True, metadata={
+        "description": "Masterclasses: people on the waiting list; null for other kinds."})
+    seats_left = ma.fields.Integer(dump_only=True, allow_none=True, metadata={
+        "description": "Masterclasses: capacity minus places taken (never below 0); null for other kinds."})
     cancelled_at = Timestamp(dump_only=True, allow_none=True)
     created_at = Timestamp(dump_only=True)
     updated_at = Timestamp(dump_only=True)

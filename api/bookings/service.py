@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, func, select
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,7 @@ from api.auth import Principal
 from api.bookings import documents
 from api.bookings.documents import PARTNER_HIDDEN
 from api.bookings.events import booking_changed, snapshot
-from api.bookings.models import Booking, BookingRendering, BookingSpeaker, Slot
+from api.bookings.models import DEFAULT_CAPACITY, SEATED, Booking, BookingRendering, BookingSpeaker, Slot
 from api import derived
 from api.db import utcnow
 from api.derived import state as data_state
@@ -30,7 +30,8 @@ DEFAULT_LENGTH = timedelta(minutes=180)
 MAX_LENGTH = timedelta(hours=12)
 # What a partner's write may name (SPEC, Roles). Naming anything else, even as null or [], is 403.
 PARTNER_CREATE_FIELDS = frozenset({"trust_id", "kind", "format", "status", "starts_at", "ends_at", "timezone",
-                                   "title", "location", "video_url", "topics", "brief", "external_ref"})
+                                   "title", "location", "video_url", "topics", "brief", "external_ref",
+                                   "capacity"})
 # On its `requested` bookings; `cancel_reason` only with `status: "cancelled"`.
 PARTNER_PATCH_FIELDS = PARTNER_CREATE_FIELDS - {"trust_id", "kind"} | {"cancel_reason"}
 # On a booking no longer `requested`: cancelling is all a partner may do.
@@ -48,6 +49,8 @@ class Scheduling:
 
     lock: Callable[..., None] | None = None
     find_conflicts: Callable[..., list[dict]] | None = None
+    # A class's capacity grew: fill the new seats from its waiting list (``api.registrations``, which sits above).
+    seats_added: Callable[[Session, Principal, Booking], Any] | None = None
 
 
 SCHEDULING = Scheduling()
@@ -55,6 +58,10 @@ SCHEDULING = Scheduling()
 
 def register_scheduling(lock: Callable[..., None], find_conflicts: Callable[..., list[dict]]) -> None:
     SCHEDULING.lock, SCHEDULING.find_conflicts = lock, find_conflicts
+
+
+def register_seats_added(fill: Callable[[Session, Principal, Booking], Any]) -> None:
+    SCHEDULING.seats_added = fill
 
 
 def present(booking: Booking, principal: Principal) -> Any:
@@ -67,11 +74,23 @@ def view(principal: Principal) -> str:
 
 # --- reading ------------------------------------------------------------------------------------
 
+def partner_visible(principal: Principal):
+    """What a partner sees: its own bookings, and every masterclass the programme team runs (SPEC, Masterclasses)."""
+    return or_(Booking.partner_id == principal.partner_id,
+               and_(Booking.partner_id.is_(None), Booking.kind == "masterclass"))
+
+
+def visible_to(principal: Principal, partner_id: str | None, kind: str) -> bool:
+    """``partner_visible`` for one booking already read."""
+    return (not principal.is_partner or partner_id == principal.partner_id
+            or partner_id is None and kind == "masterclass")
+
+
 def list_bookings(principal: Principal, args: dict, columns: list | None = None) -> Select:
     """The list's filtered, sorted statement: of Booking objects, or of ``columns`` (the fast path)."""
     stmt = select(Booking).options(*documents.load_options()) if columns is None else select(*columns)
     if principal.is_partner:
-        stmt = stmt.where(Booking.partner_id == principal.partner_id)
+        stmt = stmt.where(partner_visible(principal))
     elif args.get("partner_id"):
         stmt = stmt.where(Booking.partner_id == args["partner_id"])
     statuses = split_csv(args.get("status"))
@@ -98,7 +117,7 @@ def list_bookings(principal: Principal, args: dict, columns: list | None = None)
 def get_booking(session: Session, principal: Principal, booking_id: str) -> Booking:
     """A booking by id; another partner's booking is not found (404), never forbidden."""
     booking = session.scalar(select(Booking).where(Booking.id == booking_id).options(*documents.load_options()))
-    if booking is None or principal.is_partner and booking.partner_id != principal.partner_id:
+    if booking is None or not visible_to(principal, booking.partner_id, booking.kind):
         raise NotFound("No booking with that id.")
     return booking
 
@@ -110,10 +129,12 @@ def delivered_booking_exists():
 
 # --- shared checks ------------------------------------------------------------------------------
 
-def _attendees(session: Session, trust_id: str, ids: list[str]) -> list[Contact]:
+def _attendees(session: Session, trust_id: str | None, ids: list[str]) -> list[Contact]:
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return []
+    if trust_id is None:
+        raise ValidationFailed({"attendee_ids": ["A masterclass for many trusts takes registrations, not attendees."]})
     found = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(wanted)))}
     unknown = [i for i in wanted if i not in found]
     if unknown:
@@ -177,6 +198,26 @@ def _partner_patch(principal: Principal, booking: Booking, data: dict) -> None:
                         "(status: cancelled, with an optional cancel_reason).")
 
 
+def _check_kind_and_capacity(booking: Booking, data: dict) -> None:
+    """A class keeps its registrations' seats; a booking without a trust stays a masterclass."""
+    kind = data.get("kind", booking.kind)
+    if kind != "masterclass":
+        if data.get("capacity") is not None:
+            raise ValidationFailed({"capacity": ["Only a masterclass has a capacity."]})
+        if booking.trust_id is None:
+            raise ValidationFailed({"kind": ["A masterclass without a trust cannot become another kind."]})
+        if booking.kind == "masterclass" and booking.registrations:
+            raise Conflict("This masterclass has registrations: it cannot become another kind.")
+        if booking.kind == "masterclass":
+            data["capacity"] = None
+    elif booking.kind != "masterclass" and data.get("capacity") is None:
+        data["capacity"] = DEFAULT_CAPACITY
+    if data.get("capacity") is not None and data["capacity"] < booking.count(*SEATED):
+        raise Conflict(f"{booking.count(*SEATED)} places are taken: the capacity cannot go below that.")
+    if "capacity" in data and data["capacity"] is None and kind == "masterclass":
+        raise ValidationFailed({"capacity": ["A masterclass has a capacity (1-500)."]})
+
+
 def _check_length(starts_at: datetime, ends_at: datetime) -> None:
     if ends_at - starts_at > MAX_LENGTH:
         raise ValidationFailed({"ends_at": ["A booking lasts at most 12 hours."]})
@@ -206,7 +247,7 @@ def _as_seen_by(session: Session, principal: Principal, found: list[dict]) -> li
     seen, out = set(), []
     for conflict in found:
         if conflict["kind"] == "outside_availability" or conflict["booking_id"] in own:
-            out.append(conflict)
+            out.append({k: v for k, v in conflict.items() if k != "contact_id"})  # never a contact's id
             continue
         key = (conflict["kind"], conflict["speaker_id"])
         if key not in seen:
@@ -224,12 +265,9 @@ def create_booking(session: Session, principal: Principal, data: dict) -> Bookin
     if principal.is_partner and status != "requested":
         raise Forbidden("A partner's new booking is always `requested`; the programme team confirms it.")
     live = status != "cancelled"
-    # A live booking locks its trust's row (see api.scheduling.conflicts.lock) in the same statement that reads it.
-    trust = session.get(Trust, data["trust_id"], with_for_update=live)
-    if trust is None:
-        raise ValidationFailed({"trust_id": ["No trust with that id."]})
-    if trust.archived_at is not None:
-        raise ValidationFailed({"trust_id": ["This trust is archived."]})
+    masterclass = data["kind"] == "masterclass"
+    _capacity(masterclass, data)
+    trust = _trust(session, data.get("trust_id"), masterclass, live)
     starts_at = data["starts_at"]
     ends_at = data.get("ends_at") or starts_at + DEFAULT_LENGTH
     _check_length(starts_at, ends_at)
@@ -238,21 +276,49 @@ def create_booking(session: Session, principal: Principal, data: dict) -> Bookin
         raise Conflict("A booking can only be `delivered` once the session has ended.")
     _require_location(data["format"], data.get("location"))
     topics = _topics(session, data.pop("topics", []))
-    attendees = _attendees(session, trust.id, data.pop("attendee_ids", []))
+    attendees = _attendees(session, trust and trust.id, data.pop("attendee_ids", []))
     partner_id = principal.partner_id if principal.is_partner else None
     _ensure_unique_ref(session, partner_id, data.get("external_ref"))
 
     if live:
+        if attendees:
+            SCHEDULING.lock(session, [], [], [c.id for c in attendees])
         _raise_if_conflicts(session, principal, SCHEDULING.find_conflicts(
-            session, trust_id=trust.id, starts_at=starts_at, ends_at=ends_at, slots=[]))
-    data.update(ends_at=ends_at, timezone=data.get("timezone") or trust.timezone,
-                title=data.get("title") or f"{TITLES[data['kind']]}: {trust.name}")
+            session, trust_id=None if masterclass else trust.id, starts_at=starts_at, ends_at=ends_at, slots=[],
+            contact_ids=[c.id for c in attendees]))
+    default_title = f"{TITLES[data['kind']]}: {trust.name}" if trust else TITLES[data["kind"]]
+    data.update(ends_at=ends_at, timezone=data.get("timezone") or (trust.timezone if trust else "Europe/London"),
+                title=data.get("title") or default_title, trust_id=trust and trust.id)
     booking = Booking(**data, status=status, live=live, partner_id=partner_id, topics=topics,
                       attendees=attendees, speakers=[], sequence=0, cancelled_at=None if live else utcnow())
     session.add(booking)
     _flush_unique(session, booking.external_ref)
     booking_changed(session, principal, booking, "create", {}, snapshot(booking))
     return booking
+
+
+def _trust(session: Session, trust_id: str | None, masterclass: bool, live: bool) -> Trust | None:
+    """The booking's trust; only a masterclass may have none. A live booking locks its trust's row (see
+    api.scheduling.conflicts.lock) in the same statement that reads it."""
+    if trust_id is None:
+        if masterclass:
+            return None
+        raise ValidationFailed({"trust_id": ["Missing data for required field (optional only for a masterclass)."]})
+    trust = session.get(Trust, trust_id, with_for_update=live)
+    if trust is None:
+        raise ValidationFailed({"trust_id": ["No trust with that id."]})
+    if trust.archived_at is not None:
+        raise ValidationFailed({"trust_id": ["This trust is archived."]})
+    return trust
+
+
+def _capacity(masterclass: bool, data: dict) -> None:
+    """A masterclass has a capacity (default 30); other kinds have none."""
+    if masterclass:
+        if data.get("capacity") is None:
+            data["capacity"] = DEFAULT_CAPACITY
+    elif data.get("capacity") is not None:
+        raise ValidationFailed({"capacity": ["Only a masterclass has a capacity."]})
 
 
 def _check_transition(principal: Principal, booking: Booking, new_status: str) -> None:
@@ -276,6 +342,7 @@ def update_booking(session: Session, principal: Principal, booking: Booking, dat
         raise Conflict("A cancelled booking cannot be changed.", allowed=[])
     if new_status:
         _check_transition(principal, booking, new_status)
+    _check_kind_and_capacity(booking, data)
 
     old_start, old_end = booking.starts_at, booking.ends_at
     new_start = data.get("starts_at", old_start)
@@ -300,20 +367,27 @@ def update_booking(session: Session, principal: Principal, booking: Booking, dat
         raise ValidationFailed({"speakers": [
             f"The slot of {', '.join(outside)} would fall outside the new time; change or remove it first."]})
     cancelling = new_status == "cancelled"
-    if booking.live and not cancelling and (new_start, new_end) != (old_start, old_end):
-        SCHEDULING.lock(session, [booking.trust_id], [s.speaker_id for s in booking.speakers])
+    masterclass = data.get("kind", booking.kind) == "masterclass"
+    attendees = (_attendees(session, booking.trust_id, data.pop("attendee_ids"))
+                 if "attendee_ids" in data else None)
+    moving = (new_start, new_end) != (old_start, old_end)
+    if booking.live and not cancelling and (moving or attendees is not None):
+        # Everyone who would be in it: attendees, and the people holding a seat in a class.
+        people = [c.id for c in (booking.attendees if attendees is None else attendees)]
+        people += [r.contact_id for r in booking.registrations if r.status in SEATED]
+        SCHEDULING.lock(session, [booking.trust_id], [s.speaker_id for s in booking.speakers], people)
         _raise_if_conflicts(session, principal, SCHEDULING.find_conflicts(
-            session, trust_id=booking.trust_id, starts_at=new_start, ends_at=new_end,
-            slots=[Slot(s.speaker_id, start, end) for s, (start, end) in moved.items()],
-            exclude_booking_id=booking.id, check_availability=not override))
+            session, trust_id=None if masterclass else booking.trust_id, starts_at=new_start, ends_at=new_end,
+            slots=[Slot(s.speaker_id, start, end) for s, (start, end) in moved.items()] if moving else [],
+            exclude_booking_id=booking.id, check_availability=not override, contact_ids=people))
 
     before = snapshot(booking)
     old_schedule = booking.schedule()
     if "topics" in data:
         booking.topics = _topics(session, data.pop("topics"))
         booking.touch()
-    if "attendee_ids" in data:
-        booking.attendees = _attendees(session, booking.trust_id, data.pop("attendee_ids"))
+    if attendees is not None:
+        booking.attendees = attendees
         booking.touch()
     data.pop("starts_at", None)
     data.pop("ends_at", None)
@@ -329,6 +403,8 @@ def update_booking(session: Session, principal: Principal, booking: Booking, dat
     _flush_unique(session, booking.external_ref)
     action = "cancel" if cancelling else "status_change" if new_status else "update"
     booking_changed(session, principal, booking, action, before, snapshot(booking))
+    if booking.live and (booking.capacity or 0) > (before.get("capacity") or 0) and SCHEDULING.seats_added:
+        SCHEDULING.seats_added(session, principal, booking)
     return booking
 
 
@@ -457,7 +533,7 @@ def list_page(session: Session, principal: Principal, args: dict, pagination_par
 
 @lru_cache(maxsize=2)
 def _get_statement(partner: bool):
-    return (select(Booking.id, Booking.partner_id, Booking.version, _doc_column(partner))
+    return (select(Booking.id, Booking.partner_id, Booking.kind, Booking.version, _doc_column(partner))
             .outerjoin(BookingRendering, _RENDERED).where(Booking.id == bindparam("booking_id")))
 
 
@@ -482,7 +558,7 @@ def get_booking_doc(session: Session, principal: Principal, booking_id: str,
     """
     partner = principal.is_partner
     row = session.connection().execute(_get_statement(partner), {"booking_id": booking_id}).first()
-    if row is None or partner and row.partner_id != principal.partner_id:
+    if row is None or not visible_to(principal, row.partner_id, row.kind):
         raise NotFound("No booking with that id.")
     etag = etag_of(_Versioned(row.id, row.version), view(principal))
     if etag_matches(etag):

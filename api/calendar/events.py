@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from api.bookings.models import Booking, BookingSpeaker
+from api.bookings.models import SEATED, Booking, BookingSpeaker
 from api.calendar.render import Attendee, EventData, render_vevent
 
 STATUS_MAP = {
@@ -40,7 +40,7 @@ def booking_url(booking_id: str, config: Mapping[str, Any]) -> str | None:
 
 def describe(booking: Booking) -> str:
     """The DESCRIPTION: trust, speakers, topics, video link and brief — never internal notes."""
-    lines = [f"Trust: {booking.trust.name}"]
+    lines = [f"Trust: {booking.trust.name}" if booking.trust else "Open to board members of many trusts"]
     speakers = [f"{s.speaker.name} ({s.role})" for s in _speakers(booking)]
     if speakers:
         lines.append("Speakers: " + ", ".join(speakers))
@@ -98,7 +98,8 @@ def event_data(
 
 
 def invite_attendees(booking: Booking, *, with_emails: bool, only: str | None = None) -> list[Attendee]:
-    """An ATTENDEE per speaker (facilitators chair) and per attendee contact.
+    """An ATTENDEE per speaker (facilitators chair), per attendee contact and per registered participant of a
+    class (a seat held: registered, attended or no-show; in arrival order).
 
     ``with_emails=False`` (the partner view) names them without addresses or ids: a partner never
     learns a contact's id. ``only`` keeps the one speaker or contact with that id; in the partner view
@@ -113,7 +114,8 @@ def invite_attendees(booking: Booking, *, with_emails: bool, only: str | None = 
     contacts = [
         (c.id, Attendee(c.name, c.email if with_emails else None, "REQ-PARTICIPANT",
                         id=c.id if with_emails else None))
-        for c in sorted(booking.attendees, key=lambda c: (c.name, c.id))
+        for c in [*sorted(booking.attendees, key=lambda c: (c.name, c.id)),
+                  *(r.contact for r in booking.registrations if r.status in SEATED)]
     ]
     if only is not None:
         return [person for key, person in (speakers + contacts if with_emails else speakers) if key == only]

@@ -36,7 +36,8 @@ from api.accounts.models import ApiToken, Partner
 from api.auth import Principal, hash_token
 from api import derived
 from api.calendar.events import event_data, invite_attendees
-from api.bookings.models import Booking, BookingRendering, BookingSpeaker, SpeakerFeedEvent
+from api.bookings.models import SEATED, Booking, BookingRendering, BookingSpeaker, Registration, SpeakerFeedEvent
+from api.bookings.service import visible_to
 from api.calendar import render
 from api.calendar.models import Feed
 from api.db import utcnow
@@ -61,9 +62,10 @@ def invite(session: Session, principal: Principal, booking_id: str, config: Mapp
     booking = session.scalar(
         select(Booking).where(Booking.id == booking_id).options(
             joinedload(Booking.trust), selectinload(Booking.topics), selectinload(Booking.attendees),
-            selectinload(Booking.speakers).joinedload(BookingSpeaker.speaker))
+            selectinload(Booking.speakers).joinedload(BookingSpeaker.speaker),
+            selectinload(Booking.registrations).joinedload(Registration.contact))
     )
-    if booking is None or (principal.is_partner and booking.partner_id != principal.partner_id):
+    if booking is None or not visible_to(principal, booking.partner_id, booking.kind):
         raise NotFound("No booking with that id.")
     attendees = invite_attendees(booking, with_emails=not principal.is_partner, only=attendee_id)
     if attendee_id is not None and not attendees:
@@ -236,7 +238,10 @@ def _in_scope(table, scope: str, partnered: bool) -> list:
         and_(c.status == "cancelled", c.cancelled_at >= bindparam("cancelled_from")),
     )]
     if scope == "trust":
-        conditions.append(c.trust_id == bindparam("trust_id"))
+        # Its own bookings, and the classes where its people hold a seat (SPEC, Calendar).
+        conditions.append(or_(c.trust_id == bindparam("trust_id"), c.id.in_(
+            select(Registration.booking_id).where(Registration.trust_id == bindparam("trust_id"),
+                                                  Registration.status.in_(SEATED)))))
     elif scope == "speaker":
         conditions.append(c.speaker_id == bindparam("speaker_id"))
     if partnered:

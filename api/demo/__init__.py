@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from api.accounts.models import Partner
 from api.demo.bookings import seed_bookings
 from api.demo.feedback import seed_feedback
+from api.demo.masterclasses import seed_masterclasses
 from api.speakers.models import AvailabilityWindow, Speaker
 from api.topics.models import Topic
 from api.topics.service import seed_catalogue
@@ -144,6 +145,7 @@ def seed(session: Session, *, only_if_empty: bool = False, today: date | None = 
     session.flush()
 
     booked = seed_bookings(session, rng, trusts, speakers, topics, partner, today=today)
+    classes = seed_masterclasses(session, rng, trusts, speakers, topics, partner, today=today)
     answers = seed_feedback(session)
     return (f"seeded {len(trusts)} trusts, {sum(len(t.contacts) for t in trusts)} contacts, "
-            f"{len(speakers)} speakers, {booked} bookings, {answers} survey answers")
+            f"{len(speakers)} speakers, {booked} bookings, {classes} masterclasses, {answers} survey answers")

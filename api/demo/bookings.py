@@ -80,7 +80,7 @@ def _booking(rng, trust, topics, kind, status, starts_at, fmt, speakers, created
         video_url=None if fmt == "in_person" else f"https://teams.microsoft.com/l/meetup-join/{rng.getrandbits(48):012x}",
         topics=rng.sample(topics, 2), attendees=rng.sample(trust.contacts, min(3, len(trust.contacts))),
         brief=f"{trust.name} board: tailor to their digital strategy refresh.", sequence=0 if live else 1,
-        created_at=created_at, updated_at=created_at, **extra)
+        created_at=created_at, updated_at=created_at, capacity=30 if kind == "masterclass" else None, **extra)
     for speaker, start, end, own in _speaker_slots(rng, speakers, starts_at, ends_at, rng.choice((1, 1, 2))):
         booking.speakers.append(BookingSpeaker(speaker_id=speaker.id, role="guest", own_slot=own,
                                                starts_at=start, ends_at=end, live=live))

@@ -8,6 +8,7 @@ from api.audit.schemas import AuditEventSchema
 from api.feedback.schemas import SurveyResponseSchema
 from api.fields import Schema, Timestamp
 from api.interactions.schemas import InteractionSchema
+from api.registrations.schemas import RegistrationSchema
 from api.speakers.schemas import AvailabilitySchema, SpeakerSchema
 from api.trusts.schemas import ContactSchema
 
@@ -28,6 +29,8 @@ class ContactExportSchema(Schema):
     bookings_attended = ma.fields.List(ma.fields.Nested(AttendedBookingSchema))
     survey_responses = ma.fields.List(ma.fields.Nested(SurveyResponseSchema), metadata={
         "description": "Attendee feedback they gave under a name that matched them."})
+    registrations = ma.fields.List(ma.fields.Nested(RegistrationSchema), metadata={
+        "description": "Their masterclass registrations in every status (with any name and email a partner gave)."})
     audit_events = ma.fields.List(ma.fields.Nested(AuditEventSchema), metadata={"description": "Audit entries about them."})
 
 

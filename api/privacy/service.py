@@ -25,6 +25,7 @@ from api.feedback import service as feedback
 from api.feedback.models import SurveyResponse
 from api.idempotency import IdempotencyRecord
 from api.outbox import OutboxEvent
+from api.registrations import service as registrations
 from api.speakers.models import Speaker
 from api.speakers.service import availability_of
 from api.trusts.models import Contact, Interaction, interaction_contacts
@@ -136,6 +137,7 @@ def export_contact(session: Session, principal: Principal, contact: Contact) -> 
     return {"contact": contact, "interactions": interactions,
             "bookings_attended": [{"id": b.id, "title": b.title, "starts_at": b.starts_at} for b in bookings],
             "survey_responses": feedback.responses_of_contact(session, contact.id),
+            "registrations": registrations.for_contact(session, contact.id),
             "audit_events": events}
 
 
@@ -148,7 +150,8 @@ def erase_contact(session: Session, principal: Principal, contact: Contact) -> C
     """Anonymise a contact everywhere; attendance rows and outcomes stay. Erasing again does nothing."""
     if contact.erased_at is not None:
         return contact
-    terms = _terms(contact.name, contact.email, contact.phone, *_former_values(session, contact.id))
+    given = registrations.scrub_contact(session, contact.id)  # their places stay counted
+    terms = _terms(contact.name, contact.email, contact.phone, *given, *_former_values(session, contact.id))
     contact.name, contact.email, contact.phone, contact.notes = ERASED_CONTACT, None, None, None
     contact.erased_at = utcnow()
     session.flush()

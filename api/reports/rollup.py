@@ -328,7 +328,8 @@ def figures(session: Session, start: datetime, end: datetime) -> Figures:
     out.status.update(dict(session.execute(
         select(Booking.status, func.count()).where(*in_range).group_by(Booking.status)).all()))
     out.trusts.update(dict(session.execute(
-        select(Booking.trust_id, func.count()).where(delivered).group_by(Booking.trust_id)).all()))
+        select(Booking.trust_id, func.count()).where(delivered, Booking.trust_id.is_not(None))  # a class for many
+        .group_by(Booking.trust_id)).all()))
     out.speakers.update(dict(session.execute(
         select(BookingSpeaker.speaker_id, func.count()).join(Booking, Booking.id == BookingSpeaker.booking_id)
         .where(delivered).group_by(BookingSpeaker.speaker_id)).all()))

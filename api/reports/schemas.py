@@ -53,6 +53,19 @@ class SpeakerSessionsSchema(Schema):
     sessions = ma.fields.Integer()
 
 
+class MasterclassFiguresSchema(Schema):
+    registrations = ma.fields.Integer(metadata={"description": "Places held: registered, attended or no-show."})
+    attended = ma.fields.Integer()
+    no_shows = ma.fields.Integer()
+    trusts_reached = ma.fields.Integer(metadata={"description": "Distinct trusts of the people holding places."})
+
+
+class MasterclassesSchema(MasterclassFiguresSchema):
+    classes = ma.fields.Integer(metadata={"description": "Masterclasses (not cancelled) starting in the period."})
+    by_region = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(MasterclassFiguresSchema), metadata={
+        "description": "The same figures by the region of the participants' trusts."})
+
+
 class ProgrammeReportSchema(Schema):
     start = Day(data_key="from", attribute="from", allow_none=True)
     end = Day(data_key="to", attribute="to", allow_none=True)
@@ -70,5 +83,7 @@ class ProgrammeReportSchema(Schema):
     themes = ma.fields.List(ma.fields.Nested(ThemeCountSchema))
     confidence = ma.fields.Nested(ConfidenceSchema)
     sessions_by_speaker = ma.fields.List(ma.fields.Nested(SpeakerSessionsSchema))
+    masterclasses = ma.fields.Nested(MasterclassesSchema, metadata={
+        "description": "Cohort events for board members of many trusts (by their classes' start)."})
     attendee_feedback = ma.fields.Nested(AttendeeFeedbackSchema, metadata={
         "description": "Attendee survey answers for bookings starting in the period (`/survey/{token}`)."})

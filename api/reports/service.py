@@ -16,7 +16,7 @@ from api.bookings.models import STATUSES, Booking, BookingSpeaker
 from api.db import utcnow
 from api.feedback import service as feedback
 from api.outcomes.models import NextStep, Outcome, outcome_themes
-from api.reports import rollup
+from api.reports import masterclasses, rollup
 from api.reports.models import ReportRollup
 from api.reports.rollup import day_start as london_day_start
 from api.speakers.models import Speaker
@@ -114,6 +114,16 @@ class _Totals:
             self.confidence[i] += n
 
 
+def _in_range(start: date | None, end: date | None) -> list:
+    """Bookings starting in [start, end] (London dates, both inclusive)."""
+    in_range = []
+    if start is not None:
+        in_range.append(Booking.starts_at >= london_day_start(start))
+    if end is not None:
+        in_range.append(Booking.starts_at < london_day_start(end + timedelta(days=1)))
+    return in_range
+
+
 def programme(session: Session, start: date | None, end: date | None) -> dict[str, Any]:
     """The programme report for bookings starting in [start, end] (London dates, both inclusive).
 
@@ -151,8 +161,9 @@ def programme(session: Session, start: date | None, end: date | None) -> dict[st
                   "mean_after": _mean(after / responses) if responses else None,
                   "mean_change": _mean((after - before) / responses) if responses else None,
                   "responses": responses}
-    return _with_feedback(session, _report(start, end, by_status, region, kind, systems, by_month, themes,
-                                           confidence, speakers))
+    report = _report(start, end, by_status, region, kind, systems, by_month, themes, confidence, speakers)
+    report["masterclasses"] = masterclasses.section(session, _in_range(start, end))
+    return _with_feedback(session, report)
 
 
 def _with_feedback(session: Session, report: dict[str, Any]) -> dict[str, Any]:
@@ -236,11 +247,7 @@ def _add_stored(session: Session, totals: _Totals, months: list[str]) -> None:
 
 def programme_raw(session: Session, start: date | None, end: date | None) -> dict[str, Any]:
     """The programme report computed from the raw tables alone: the reference ``programme`` must equal."""
-    in_range = []
-    if start is not None:
-        in_range.append(Booking.starts_at >= london_day_start(start))
-    if end is not None:
-        in_range.append(Booking.starts_at < london_day_start(end + timedelta(days=1)))
+    in_range = _in_range(start, end)
     delivered = and_(Booking.status == "delivered", *in_range)
 
     by_status = dict.fromkeys(STATUSES, 0)
@@ -281,8 +288,9 @@ def programme_raw(session: Session, start: date | None, end: date | None) -> dic
 
     confidence = {"mean_before": _mean(conf[0]), "mean_after": _mean(conf[1]), "mean_change": _mean(conf[2]),
                   "responses": conf[3]}
-    return _with_feedback(session, _report(start, end, by_status, region, kind, systems, by_month, themes,
-                                           confidence, speakers))
+    report = _report(start, end, by_status, region, kind, systems, by_month, themes, confidence, speakers)
+    report["masterclasses"] = masterclasses.section(session, in_range)
+    return _with_feedback(session, report)
 
 
 def as_json(report: dict) -> dict:
@@ -311,7 +319,7 @@ def programme_rows(report: dict) -> list[dict]:
     for r in report["sessions_by_speaker"]:
         rows += [{"section": "sessions_by_speaker", "key": r["speaker_id"], "metric": "name", "value": r["name"]},
                  {"section": "sessions_by_speaker", "key": r["speaker_id"], "metric": "sessions", "value": r["sessions"]}]
-    return rows
+    return rows + masterclasses.rows(report)
 
 
 def engagement(session: Session, trust_id: str) -> dict[str, Any]:
@@ -325,6 +333,7 @@ def engagement(session: Session, trust_id: str) -> dict[str, Any]:
         select(func.count()).select_from(NextStep).join(Outcome, Outcome.id == NextStep.outcome_id)
         .join(Booking, Booking.id == Outcome.booking_id)
         .where(Booking.trust_id == trust_id, NextStep.done.is_(False)).scalar_subquery(),
+        masterclasses.attended_by(trust_id),
     )).one()
     last = row[2]
     if isinstance(last, str):  # SQLite hands back the stored text for an aggregate
@@ -332,4 +341,4 @@ def engagement(session: Session, trust_id: str) -> dict[str, Any]:
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=ZoneInfo("UTC"))
     return {"sessions_delivered": row[0], "sessions_upcoming": row[1], "last_interaction_at": last,
-            "open_next_steps": row[3]}
+            "open_next_steps": row[3], "classes_attended": row[4]}

@@ -11,30 +11,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session, selectinload
 
-from api.bookings.models import Booking, BookingSpeaker, Slot
+from api.bookings.models import SEATED, Booking, BookingSpeaker, Registration, Slot, booking_attendees
 from api.fields import to_utc_text
 from api.scheduling.availability import AvailabilityException, WeeklyWindow, available_intervals, covers, overlaps
 from api.speakers.models import Speaker
-from api.trusts.models import Trust
+from api.trusts.models import Contact, Trust
 
 
-def lock(session: Session, trust_ids: list[str], speaker_ids: list[str]) -> None:
-    """Lock the trust and speaker rows a write depends on: trusts then speakers, each in id order.
+def lock(session: Session, trust_ids: list[str], speaker_ids: list[str], contact_ids: Sequence[str] = ()) -> None:
+    """Lock the trust, speaker and contact rows a write depends on: trusts, speakers, then contacts (the people
+    whose time ``attendee_overlap`` guards), each in id order.
 
     One global order means two writers never wait on each other in a cycle. On SQLite the request already
     holds the database's write lock (BEGIN IMMEDIATE), so there is nothing to take.
     """
     if session.get_bind().dialect.name == "sqlite":
         return
-    if trust_ids:
-        session.execute(select(Trust.id).where(Trust.id.in_(sorted(set(trust_ids))))
-                        .order_by(Trust.id).with_for_update()).all()
-    if speaker_ids:
-        session.execute(select(Speaker.id).where(Speaker.id.in_(sorted(set(speaker_ids))))
-                        .order_by(Speaker.id).with_for_update()).all()
+    for model, ids in ((Trust, trust_ids), (Speaker, speaker_ids), (Contact, contact_ids)):
+        ids = sorted({i for i in ids if i})
+        if ids:
+            session.execute(select(model.id).where(model.id.in_(ids)).order_by(model.id).with_for_update()).all()
 
 
 def _conflict(kind: str, booking_id: str | None, speaker_id: str | None, start: datetime, end: datetime) -> dict:
@@ -44,14 +45,15 @@ def _conflict(kind: str, booking_id: str | None, speaker_id: str | None, start: 
 
 def find_conflicts(session: Session, *, trust_id: str | None, starts_at: datetime, ends_at: datetime,
                    slots: list[Slot], exclude_booking_id: str | None = None,
-                   check_availability: bool = True) -> list[dict]:
+                   check_availability: bool = True, contact_ids: Sequence[str] = ()) -> list[dict]:
     """Everything a live booking at ``[starts_at, ends_at)`` with these speaker slots would hit.
 
     ``booking_id``/``starts_at``/``ends_at`` in an overlap are the other booking's; in an
     ``outside_availability`` they are the booking being changed (or None) and the requested slot.
-    ``trust_id`` None skips the trust check (a speaker-only change).
+    ``trust_id`` None skips the trust check (a speaker-only change, a masterclass). ``contact_ids`` are the
+    people who would be in it (attendees, registered participants): ``attendee_overlap`` for each.
     """
-    found: list[dict] = []
+    found: list[dict] = attendee_conflicts(session, contact_ids, starts_at, ends_at, exclude_booking_id)
     if trust_id is not None:
         stmt = select(Booking.id, Booking.starts_at, Booking.ends_at).where(
             Booking.trust_id == trust_id, Booking.live.is_(True),
@@ -91,6 +93,27 @@ def find_conflicts(session: Session, *, trust_id: str | None, starts_at: datetim
                 found.append(_conflict("outside_availability", exclude_booking_id, slot.speaker_id,
                                        slot.starts_at, slot.ends_at))
     return found
+
+
+def attendee_conflicts(session: Session, contact_ids: Sequence[str], starts_at: datetime, ends_at: datetime,
+                       exclude_booking_id: str | None = None) -> list[dict]:
+    """``attendee_overlap``: these people in another live event overlapping ``[starts_at, ends_at)`` — a board
+    session they attend, or a class where they hold a seat (a waiting-list place holds no time)."""
+    ids = sorted({i for i in contact_ids if i})
+    if not ids:
+        return []
+    overlap = (Booking.live.is_(True), Booking.starts_at < ends_at, Booking.ends_at > starts_at)
+    if exclude_booking_id:
+        overlap += (Booking.id != exclude_booking_id,)
+    attending = (select(Booking.id, Booking.starts_at, Booking.ends_at, booking_attendees.c.contact_id)
+                 .join(booking_attendees, booking_attendees.c.booking_id == Booking.id)
+                 .where(booking_attendees.c.contact_id.in_(ids), *overlap))
+    seated = (select(Booking.id, Booking.starts_at, Booking.ends_at, Registration.contact_id)
+              .join(Registration, Registration.booking_id == Booking.id)
+              .where(Registration.contact_id.in_(ids), Registration.status.in_(SEATED), *overlap))
+    rows = session.execute(union_all(attending, seated).order_by("starts_at", "id", "contact_id")).all()
+    return [{**_conflict("attendee_overlap", row.id, None, row.starts_at, row.ends_at), "contact_id": row.contact_id}
+            for row in rows]
 
 
 def weekly_windows(speaker: Speaker) -> list[WeeklyWindow]:

@@ -3,15 +3,9 @@
 Each source is a function of the trust id returning a ``SELECT`` of the same columns (``kind``, ``at``,
 ``id``, ``booking_id``, ``summary``, ``rank``, ``updated_at``); the timeline is their union, so a page costs
 two statements (the count and the page) whatever the trust's history holds. Adding a kind of entry is one
-function and one line in ``SOURCES``; for masterclass registrations, once their model exists:
+function and one line in ``SOURCES``.
 
-    def _registrations(trust_id):
-        return select(literal("registration").label("kind"), Registration.created_at.label("at"), ...)
-            .join(Booking, Booking.id == Registration.booking_id).where(Registration.trust_id == trust_id)
-
-    SOURCES["registration"] = _registrations
-
-When an entry happened (``at``): an interaction when it occurred; a booking when it starts (when it was
+When an entry happened (``at``): an interaction when it occurred; a masterclass registration when it was made; a booking when it starts (when it was
 asked for, while a requested booking has no time yet); an outcome and its next steps when the session
 ended, which is when they were agreed, so the history backfilled since 2020 reads in order. At the same
 instant, newest first, the next steps come first, then the outcome (``rank``), then by id; oldest first is
@@ -26,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, literal, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
-from api.bookings.models import Booking
+from api.bookings.models import Booking, Registration
 from api.outcomes.models import NextStep, Outcome
 from api.trusts.models import Interaction
 
@@ -65,11 +59,19 @@ def _next_steps(trust_id: str) -> Select:
                                                                           ).where(Booking.trust_id == trust_id)
 
 
+def _registrations(trust_id: str) -> Select:
+    return select(*_columns("registration", Registration.created_at, Registration.id, Registration.booking_id,
+                            literal("Masterclass place: ") + Booking.title + literal(" (") + Registration.status
+                            + literal(")"), Registration.updated_at)
+                  ).join(Booking, Booking.id == Registration.booking_id).where(Registration.trust_id == trust_id)
+
+
 SOURCES: dict[str, Callable[[str], Select]] = {
     "interaction": _interactions,
     "booking": _bookings,
     "outcome": _outcomes,
     "next_step": _next_steps,
+    "registration": _registrations,
 }
 KINDS = tuple(SOURCES)
 

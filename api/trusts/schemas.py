@@ -55,6 +55,8 @@ class EngagementSchema(Schema):
     sessions_upcoming = ma.fields.Integer(metadata={"description": "Requested, provisional or confirmed, still to come."})
     last_interaction_at = Timestamp(allow_none=True)
     open_next_steps = ma.fields.Integer()
+    classes_attended = ma.fields.Integer(metadata={
+        "description": "Masterclass places its board members attended (any trust's class)."})
 
 
 class TrustPatchSchema(PartialMixin, TrustSchema):

@@ -28,6 +28,8 @@ PING = "ping"
 # What a partner may see of each kind of object, mirroring the API's own partner views.
 PARTNER_HIDDEN_BOOKING_FIELDS = frozenset({"notes", "attendee_ids", "attendees"})
 PARTNER_OUTCOME_FIELDS = ("booking_id", "summary", "next_steps")
+# A registration as the partner that made it reads it: the name and email it gave, no contact id.
+PARTNER_HIDDEN_REGISTRATION_FIELDS = frozenset({"contact_id", "partner_id"})
 
 
 def data_for(endpoint: WebhookEndpoint, event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
@@ -38,6 +40,8 @@ def data_for(endpoint: WebhookEndpoint, event_type: str, data: dict[str, Any]) -
         return {k: v for k, v in data.items() if k not in PARTNER_HIDDEN_BOOKING_FIELDS}
     if event_type == "outcome.recorded":
         return {k: data[k] for k in PARTNER_OUTCOME_FIELDS if k in data}
+    if event_type == "registration.changed":
+        return {k: v for k, v in data.items() if k not in PARTNER_HIDDEN_REGISTRATION_FIELDS}
     if event_type == PING:
         return data
     return None  # anything else (contact.erased, future types) is not for partners until decided

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from api.db import Base, Id, UTCDateTime, Versioned, utcnow
 
 EVENT_TYPES = ("booking.created", "booking.updated", "booking.status_changed", "booking.cancelled",
-               "outcome.recorded", "contact.erased")
+               "outcome.recorded", "contact.erased", "registration.changed")
 
 
 class WebhookEndpoint(Versioned, Base):

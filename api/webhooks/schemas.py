@@ -171,6 +171,17 @@ _CONTACT_ERASED_DATA = {
     "additionalProperties": True,
 }
 
+_REGISTRATION_DATA = {
+    "type": "object",
+    "description": "A masterclass registration was made or changed status (registered, waitlisted, cancelled, "
+                   "attended, no_show; moving up from the waiting list too). Sent to the partner that made it "
+                   "(without `contact_id`) and to programme-wide hooks.",
+    "properties": {"id": {"type": "string", "format": "uuid"}, "booking_id": {"type": "string", "format": "uuid"},
+                   "trust_id": {"type": "string", "format": "uuid"}, "status": {"type": "string"},
+                   "position": {"type": "integer"}, "previous_status": {"type": ["string", "null"]}},
+    "additionalProperties": True,
+}
+
 _PING_DATA = {"type": "object", "properties": {"webhook_id": {"type": "string", "format": "uuid"},
                                                "message": {"type": "string"}}}
 
@@ -181,6 +192,7 @@ _EVENTS = {
     "booking.cancelled": ("A booking was cancelled", _BOOKING_DATA),
     "outcome.recorded": ("A delivered booking's outcome was recorded or changed", _OUTCOME_DATA),
     "contact.erased": ("A contact was erased (programme-wide hooks only)", _CONTACT_ERASED_DATA),
+    "registration.changed": ("A masterclass registration was made or changed status", _REGISTRATION_DATA),
     "ping": ("A test event, sent by POST /api/v1/webhooks/{id}/test", _PING_DATA),
 }
 

@@ -65,6 +65,20 @@ def test_seeded_bookings_follow_the_rules(db, coordinator):
     interviews = db().scalars(select(Interaction).where(Interaction.kind == "interview")).all()
     assert len(interviews) >= 0.9 * len(delivered) and all(i.contacts for i in interviews)
 
+    # Masterclasses for many trusts: three past with attendance recorded, one coming up with a waiting list.
+    classes = [b for b in bookings if b.kind == "masterclass" and b.trust_id is None]
+    assert [b.status for b in sorted(classes, key=lambda b: b.starts_at)] == ["delivered"] * 3 + ["confirmed"]
+    for b in classes:
+        r = coordinator.get(f"/api/v1/bookings/{b.id}").json
+        people = coordinator.get(f"/api/v1/bookings/{b.id}/registrations?page_size=100").json
+        assert len({p["trust_id"] for p in people}) == len(people) >= 15
+        assert r["registered_count"] == sum(p["status"] in ("registered", "attended", "no_show") for p in people)
+        if b.status == "confirmed":
+            assert (r["seats_left"], r["waitlisted_count"]) == (0, 3)
+        else:
+            assert {p["status"] for p in people} >= {"attended"}
+    assert all(b.capacity == 30 for b in bookings if b.kind == "masterclass" and b.trust_id)
+
     # And the API serves them.
     r = coordinator.get("/api/v1/bookings?status=delivered&page_size=5")
     assert r.status_code == 200 and len(r.json) == 5
@@ -78,7 +92,7 @@ def test_seed_demo_twice_adds_nothing_the_second_time(app, db, fresh_url):
     from sqlalchemy import create_engine, func
 
     from api.accounts.models import Partner
-    from api.bookings.models import Booking
+    from api.bookings.models import Booking, Registration
     from api.outcomes.models import Outcome
     from api.speakers.models import Speaker
     from api.topics.models import Topic
@@ -94,7 +108,7 @@ def test_seed_demo_twice_adds_nothing_the_second_time(app, db, fresh_url):
         with engine.connect() as conn:
             return {model.__name__: conn.scalar(select(func.count()).select_from(model))
                     for model in (Trust, Contact, Speaker, Booking, Outcome, Interaction, Topic, Partner,
-                                  SurveyResponse)}
+                                  SurveyResponse, Registration)}
 
     try:
         for _ in range(2):
@@ -106,6 +120,7 @@ def test_seed_demo_twice_adds_nothing_the_second_time(app, db, fresh_url):
                 assert first["Speaker"] == 10 and first["Trust"] >= 30 and first["Booking"] >= 60
                 assert first["SurveyResponse"] >= 12
         assert counts() == first
-        assert run.stdout.strip().splitlines()[-1] == "seeded 0 trusts, 0 contacts, 0 speakers, 0 bookings, 0 survey answers"
+        assert run.stdout.strip().splitlines()[-1] == ("seeded 0 trusts, 0 contacts, 0 speakers, 0 bookings, 0 masterclasses, "
+                                                       "0 survey answers")
     finally:
         engine.dispose()

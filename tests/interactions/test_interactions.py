@@ -62,14 +62,16 @@ def test_trust_engagement_summary(coordinator, viewer, partner, create_trust, cr
     item = f"/api/v1/trusts/{trust_id}"
     before = coordinator.get(item)
     assert before.json["engagement"] == {"sessions_delivered": 1, "sessions_upcoming": 1,
-                                         "last_interaction_at": None, "open_next_steps": 0}
+                                         "last_interaction_at": None, "open_next_steps": 0,
+                                         "classes_attended": 0}
     coordinator.post(f"{item}/interactions", json={"kind": "call", "occurred_at": "2025-05-01T09:30:00Z",
                                                    "summary": "Call"})
     coordinator.put(f"/api/v1/bookings/{delivered.id}/outcome",
                     json={"next_steps": [{"description": "a"}, {"description": "b", "done": True}]})
     after = viewer.get(item)
     assert after.json["engagement"] == {"sessions_delivered": 1, "sessions_upcoming": 1,
-                                        "last_interaction_at": "2025-05-01T09:30:00Z", "open_next_steps": 1}
+                                        "last_interaction_at": "2025-05-01T09:30:00Z", "open_next_steps": 1,
+                                        "classes_attended": 0}
     assert coordinator.get(item, headers={"If-None-Match": before.headers["ETag"]}).status_code == 200
     # Writes are conditional on the trust's own version, not on the derived summary.
     assert coordinator.patch(item, json={"ics": "X"}, etag=before.headers["ETag"]).status_code == 200

@@ -60,6 +60,22 @@ def test_one_list_newest_first_with_kinds_and_summaries(coordinator, viewer):
     assert [e["id"] for e in oldest] == [e["id"] for e in reversed(entries)]
 
 
+def test_masterclass_places_of_the_trusts_people_are_in_it(coordinator):
+    trust_id = _story(coordinator)
+    member = _ok(coordinator.post(f"/api/v1/trusts/{trust_id}/contacts", json={"name": "Ada Chair", "role": "Chair"}), 201)
+    other = _ok(coordinator.post("/api/v1/trusts", json={"name": "Trust RX1", "ods_code": "RX1", "region": "london"}), 201)
+    outsider = _ok(coordinator.post(f"/api/v1/trusts/{other['id']}/contacts", json={"name": "Bo", "role": "Chair"}), 201)
+    klass = _ok(coordinator.post("/api/v1/bookings", json={
+        "kind": "masterclass", "starts_at": "2030-06-03T10:00:00Z", "capacity": 10,
+        "title": "User-centred design for NHS leaders"}), 201)
+    mine = _ok(coordinator.post(f"/api/v1/bookings/{klass['id']}/registrations", json={"contact_id": member["id"]}), 201)
+    _ok(coordinator.post(f"/api/v1/bookings/{klass['id']}/registrations", json={"contact_id": outsider["id"]}), 201)
+    entries = _ok(coordinator.get(f"/api/v1/trusts/{trust_id}/timeline?kind=registration"))
+    assert entries == [{"kind": "registration", "at": mine["created_at"], "id": mine["id"], "booking_id": klass["id"],
+                        "summary": "Masterclass place: User-centred design for NHS leaders (registered)"}]
+    assert "registration" in {e["kind"] for e in _ok(coordinator.get(f"/api/v1/trusts/{trust_id}/timeline"))}
+
+
 def test_filter_kind_paginate_and_updated_since(coordinator):
     trust_id = _story(coordinator, sessions=3)
     url = f"/api/v1/trusts/{trust_id}/timeline"
