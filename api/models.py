@@ -6,6 +6,7 @@ from api.bookings.models import Booking, BookingRendering, BookingSpeaker, Speak
 from api.calendar.models import Feed  # noqa: F401
 from api.derived.state import DataState  # noqa: F401
 from api.idempotency import IdempotencyRecord  # noqa: F401
+from api.mail.models import EmailMessage  # noqa: F401
 from api.outbox import OutboxEvent  # noqa: F401
 from api.outcomes.models import NextStep, Outcome  # noqa: F401
 from api.reports.models import ReportMonth, ReportRollup  # noqa: F401

@@ -22,6 +22,7 @@ from api.bookings.models import Booking, BookingRendering, BookingSpeaker, booki
 from api.db import utcnow
 from api.errors import NotFound
 from api.idempotency import IdempotencyRecord
+from api.mail import messages
 from api.outbox import OutboxEvent
 from api.speakers.models import Speaker
 from api.speakers.service import availability_of
@@ -147,6 +148,7 @@ def erase_contact(session: Session, principal: Principal, contact: Contact) -> C
     contact.erased_at = utcnow()
     session.flush()
     _scrub_everywhere(session, terms, contact.id)
+    messages.scrub_person(session, "contact", contact.id, ERASED_CONTACT)
     audit.record(session, principal, "contact", contact.id, "erase", {"erased_at": None},
                  {"erased_at": audit.snapshot(contact, ("erased_at",))["erased_at"]})
     outbox.emit(session, "contact.erased", entity_type="contact", entity_id=contact.id, partner_id=None,
@@ -187,6 +189,7 @@ def erase_speaker(session: Session, principal: Principal, speaker: Speaker) -> S
     speaker.erased_at = utcnow()
     session.flush()
     _scrub_everywhere(session, terms, speaker.id)
+    messages.scrub_person(session, "speaker", speaker.id, ERASED_SPEAKER)
     audit.record(session, principal, "speaker", speaker.id, "erase", {"erased_at": None},
                  {"erased_at": audit.snapshot(speaker, ("erased_at",))["erased_at"]})
     session.flush()
