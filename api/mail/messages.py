@@ -15,12 +15,13 @@ Decisions people rely on:
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage as MimeMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, formataddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -169,7 +170,8 @@ def queue_message(session: Session, booking: Booking, who: Person, kind: str, *,
         return None
     settings = config() if settings is None else settings
     now = now or utcnow()
-    message_id = make_msgid(idstring=kind, domain=_domain(settings))
+    # Short enough that the header is never folded (a folded Message-ID trips some parsers).
+    message_id = f"<{uuid.uuid4().hex}@{_domain(settings)}>"
     body = compose(booking, who, kind, settings, message_id, now).as_string()
     row = EmailMessage(booking_id=booking.id, recipient_type=who.type, recipient_id=who.id,
                        recipient_name=who.name, recipient_email=who.email, kind=kind, sequence=booking.sequence or 0,
@@ -241,6 +243,13 @@ def list_messages(booking_id: str, args: Mapping[str, Any]):
     if "updated_since" in args:
         stmt = stmt.where(EmailMessage.updated_at >= args["updated_since"])
     return apply_sort(stmt, args.get("sort"), SORTS, default=[EmailMessage.created_at.desc()])
+
+
+def sent_to(session: Session, type_: str, id_: str) -> list[EmailMessage]:
+    """Every message to one person, oldest first (their subject access export)."""
+    return list(session.scalars(select(EmailMessage).where(EmailMessage.recipient_type == type_,
+                                                           EmailMessage.recipient_id == id_)
+                                .order_by(EmailMessage.created_at, EmailMessage.id)))
 
 
 # --- erasure ------------------------------------------------------------------------------------

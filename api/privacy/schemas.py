@@ -7,6 +7,7 @@ import marshmallow as ma
 from api.audit.schemas import AuditEventSchema
 from api.fields import Schema, Timestamp
 from api.interactions.schemas import InteractionSchema
+from api.mail.schemas import MessageSchema
 from api.speakers.schemas import AvailabilitySchema, SpeakerSchema
 from api.trusts.schemas import ContactSchema
 
@@ -25,6 +26,7 @@ class ContactExportSchema(Schema):
     contact = ma.fields.Nested(ContactSchema)
     interactions = ma.fields.List(ma.fields.Nested(InteractionSchema), metadata={"description": "Interactions they took part in."})
     bookings_attended = ma.fields.List(ma.fields.Nested(AttendedBookingSchema))
+    emails = ma.fields.List(ma.fields.Nested(MessageSchema), metadata={"description": "Invitation emails to them."})
     audit_events = ma.fields.List(ma.fields.Nested(AuditEventSchema), metadata={"description": "Audit entries about them."})
 
 
@@ -32,4 +34,5 @@ class SpeakerExportSchema(Schema):
     speaker = ma.fields.Nested(SpeakerSchema)
     availability = ma.fields.Nested(AvailabilitySchema)
     bookings = ma.fields.List(ma.fields.Nested(SpokenBookingSchema))
+    emails = ma.fields.List(ma.fields.Nested(MessageSchema), metadata={"description": "Invitation emails to them."})
     audit_events = ma.fields.List(ma.fields.Nested(AuditEventSchema))

@@ -131,7 +131,7 @@ def export_contact(session: Session, principal: Principal, contact: Contact) -> 
     audit.record(session, principal, "contact", contact.id, "export")
     return {"contact": contact, "interactions": interactions,
             "bookings_attended": [{"id": b.id, "title": b.title, "starts_at": b.starts_at} for b in bookings],
-            "audit_events": events}
+            "emails": messages.sent_to(session, "contact", contact.id), "audit_events": events}
 
 
 def _audit_about(session: Session, entity_id: str) -> list[AuditEvent]:
@@ -176,7 +176,7 @@ def export_speaker(session: Session, principal: Principal, speaker: Speaker) -> 
     audit.record(session, principal, "speaker", speaker.id, "export")
     return {"speaker": speaker, "availability": availability_of(speaker),
             "bookings": [{"id": b.id, "title": b.title, "starts_at": b.starts_at, "role": b.role} for b in slots],
-            "audit_events": events}
+            "emails": messages.sent_to(session, "speaker", speaker.id), "audit_events": events}
 
 
 def erase_speaker(session: Session, principal: Principal, speaker: Speaker) -> Speaker:
