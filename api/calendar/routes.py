@@ -95,7 +95,8 @@ class BookingInvite(MethodView):
         cached = not_modified(etag)
         if cached is not None:
             return cached
-        return Response(body, content_type=ICS_TYPE, headers={
+        method = "CANCEL" if b"\r\nMETHOD:CANCEL\r\n" in body else "REQUEST"
+        return Response(body, content_type=f"text/calendar; method={method}; charset=utf-8", headers={
             "ETag": etag, "Content-Disposition": f'attachment; filename="booking-{booking_id}.ics"'})
 
 

@@ -14,7 +14,8 @@ def test_a_removed_speaker_gets_a_cancel_from_invite_ics(coordinator, partner, c
     url = f"/api/v1/bookings/{booking['id']}"
     assert coordinator.delete(f"{url}/speakers/{amara.id}").status_code == 204
     r = coordinator.get(f"{url}/invite.ics?attendee={amara.id}")
-    assert r.status_code == 200
+    assert r.status_code == 200 and r.headers["Content-Type"] == "text/calendar; method=CANCEL; charset=utf-8"
+    assert coordinator.get(f"{url}/invite.ics").headers["Content-Type"] == "text/calendar; method=REQUEST; charset=utf-8"
     calendar = icalendar.Calendar.from_ical(r.data)
     assert str(calendar["METHOD"]) == "CANCEL"
     [event] = calendar.walk("VEVENT")
