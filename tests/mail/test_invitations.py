@@ -211,3 +211,25 @@ def test_an_attendee_added_or_removed_on_a_confirmed_booking_hears_about_it(
     assert methods == {"sian@example.nhs.uk": "CANCEL", "nia@example.nhs.uk": "REQUEST"}
     for received in smtp_server.received:
         check(received, parse_all, method=parts(received)[2], booking=r.json)
+
+
+def test_reminder_days_zero_sends_no_reminders(coordinator, confirmed_booking, app, monkeypatch):
+    monkeypatch.setitem(app.config, "REMINDER_DAYS", 0)
+    booking = confirmed_booking(days=10)
+    listed = messages_of(coordinator, booking["id"])
+    assert len(listed) == 5 and {m["kind"] for m in listed} == {"request"}
+
+
+def test_queue_message_skips_people_without_an_address_or_who_opted_out(db, app, people, confirmed_booking):
+    """The seam other packages use: ``queue_message(session, booking, person, kind)``."""
+    from api.bookings.models import Booking
+    from api.mail.messages import Person, queue_message, recipients
+
+    booking = db().get(Booking, confirmed_booking()["id"])
+    assert len(recipients(db(), booking)) == 5
+    settings = app.config
+    assert queue_message(db(), booking, Person("contact", "x", "No Mail", None), "request", settings=settings) is None
+    assert queue_message(db(), booking, Person("contact", "x", "Opted", "o@example.org", opt_out=True),
+                         "request", settings=settings) is None
+    row = queue_message(db(), booking, Person("contact", "x", "Yes", "y@example.org"), "request", settings=settings)
+    assert row is not None and row.message_id.startswith("<") and row.body
