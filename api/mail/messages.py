@@ -136,7 +136,7 @@ def _text(booking: Booking, who: Person, kind: str, method: str) -> str:
 
 
 def compose(booking: Booking, who: Person, kind: str, settings: Mapping[str, Any], message_id: str,
-            now: datetime) -> MimeMessage:
+            date: datetime) -> MimeMessage:
     """The message: multipart/mixed of (text/plain | text/calendar; method=...) and invite.ics attached."""
     method, calendar = personal_invite(booking, settings, who.attendee(), cancel=kind == "cancel")
     ics = calendar.decode("utf-8")
@@ -144,7 +144,7 @@ def compose(booking: Booking, who: Person, kind: str, settings: Mapping[str, Any
     message["From"] = formataddr((settings.get("ORGANIZER_NAME") or "", settings.get("ORGANIZER_EMAIL") or ""))
     message["To"] = formataddr((who.name, who.email))
     message["Subject"] = f"{SUBJECTS[kind]}: {booking.title} ({_local(booking.starts_at, booking.timezone)})"
-    message["Date"] = format_datetime(now)
+    message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id
     message.set_content(_text(booking, who, kind, method))
     message.add_alternative(ics, subtype="calendar", params={"method": method})
@@ -172,7 +172,7 @@ def queue_message(session: Session, booking: Booking, who: Person, kind: str, *,
     now = now or utcnow()
     # Short enough that the header is never folded (a folded Message-ID trips some parsers).
     message_id = f"<{uuid.uuid4().hex}@{_domain(settings)}>"
-    body = compose(booking, who, kind, settings, message_id, now).as_string()
+    body = compose(booking, who, kind, settings, message_id, due or now).as_string()  # Date: when it is due
     row = EmailMessage(booking_id=booking.id, recipient_type=who.type, recipient_id=who.id,
                        recipient_name=who.name, recipient_email=who.email, kind=kind, sequence=booking.sequence or 0,
                        message_id=message_id, body=body, status="pending", attempts=0,
@@ -279,4 +279,5 @@ def scrub_person(session: Session, type_: str, id_: str, erased_name: str) -> No
         current = {p.key: p for p in recipients(session, booking)}
         who = current.get((row.recipient_type, row.recipient_id)) or person(session, row.recipient_type,
                                                                             row.recipient_id)
-        row.body = compose(booking, who, row.kind, settings, row.message_id, now).as_string() if who else None
+        date = max(row.next_attempt_at or now, now)
+        row.body = compose(booking, who, row.kind, settings, row.message_id, date).as_string() if who else None
