@@ -11,6 +11,8 @@ exponentially (``retry_delay``). See ``api.webhooks.worker`` for the full story.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,3 +70,28 @@ def update_held(session: Session, model, held: list[tuple[str, int]], **values: 
             session.execute(update(model)
                             .where(model.id == row_id, model.attempts == attempt, model.status == "pending")
                             .values(**values))
+
+
+def run_claims(session: Session, model, claim_batch: Callable[[Session, datetime], list],
+               handle: Callable[[Any], None], *, held: Callable[[list], list[tuple[str, int]]], lease: timedelta,
+               renew_before: timedelta, clock: Callable[[], datetime], stop: threading.Event | None = None) -> None:
+    """Claim batches (``claim_batch``) and ``handle`` each claim until nothing is due or ``stop`` is set.
+
+    Before a claim is handled, the lease of the rest of the batch is renewed if less than ``renew_before`` is
+    left, so a live claim never expires; on ``stop`` the claims not yet handled are handed back, due at once.
+    ``held`` gives the (id, claimed attempts) pairs of a list of claims.
+    """
+    while not (stop and stop.is_set()):
+        claimed_at = clock()
+        claims = claim_batch(session, claimed_at)
+        if not claims:
+            return
+        lease_ends = claimed_at + lease
+        for index, claim in enumerate(claims):
+            if stop and stop.is_set():
+                update_held(session, model, held(claims[index:]), attempts=model.attempts - 1, next_attempt_at=clock())
+                return
+            if lease_ends - clock() < renew_before:
+                lease_ends = clock() + lease
+                update_held(session, model, held(claims[index:]), next_attempt_at=lease_ends)
+            handle(claim)

@@ -86,32 +86,24 @@ def record(session: Session, claim: Claim, result: SendResult, now: datetime) ->
 
 
 def drain(session: Session, transport, sender: str, *, clock: Clock = utcnow,
-          stop: threading.Event | None = None, on_result: Callable[[str], None] | None = None) -> MailStats:
+          stop: threading.Event | None = None) -> MailStats:
     """Send everything due until nothing is (or ``stop`` is set)."""
     stats = MailStats()
-    while not (stop and stop.is_set()):
-        claimed_at = clock()
-        claims = claim_due(session, claimed_at)
-        if not claims:
-            break
-        lease_ends = claimed_at + LEASE
-        for index, claim in enumerate(claims):
-            held = [(c.message_id, c.attempt) for c in claims[index:]]
-            if stop and stop.is_set():  # hand back what was never sent, due again at once
-                work_queue.update_held(session, EmailMessage, held, attempts=EmailMessage.attempts - 1,
-                                       next_attempt_at=clock())
-                break
-            if lease_ends - clock() < RENEW_BEFORE:
-                lease_ends = clock() + LEASE
-                work_queue.update_held(session, EmailMessage, held, next_attempt_at=lease_ends)
-            result = transport.send(sender, claim.recipient, claim.body.encode("ascii"), claim.message_id)
-            status = record(session, claim, result, clock())
-            stats.attempts += 1
-            if result.ok:
-                stats.sent += 1
-            else:
-                stats.failed += 1
-            if on_result and status:
-                on_result(status if result.ok or status == "failed" else "retrying")
-            log.info("email %s attempt %d: %s", claim.message_id, claim.attempt, "sent" if result.ok else result.error)
+
+    def handle(claim: Claim) -> None:
+        result = transport.send(sender, claim.recipient, claim.body.encode("ascii"), claim.message_id)
+        record(session, claim, result, clock())
+        stats.attempts += 1
+        if result.ok:
+            stats.sent += 1
+        else:
+            stats.failed += 1
+        log.info("email %s attempt %d: %s", claim.message_id, claim.attempt, "sent" if result.ok else result.error)
+
+    work_queue.run_claims(session, EmailMessage, claim_due, handle, held=_held, lease=LEASE,
+                          renew_before=RENEW_BEFORE, clock=clock, stop=stop)
     return stats
+
+
+def _held(claims: list[Claim]) -> list[tuple[str, int]]:
+    return [(c.message_id, c.attempt) for c in claims]

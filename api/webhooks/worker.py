@@ -194,9 +194,13 @@ def release(session: Session, claims: list[Claim], now: datetime) -> None:
     _update_held(session, claims, attempts=WebhookDelivery.attempts - 1, next_attempt_at=now)
 
 
+def _held(claims: list[Claim]) -> list[tuple[str, int]]:
+    return [(c.delivery_id, c.attempt) for c in claims]
+
+
 def _update_held(session: Session, claims: list[Claim], **values: Any) -> None:
     """Change the deliveries this worker still holds: the attempt it claimed is still theirs (fencing)."""
-    work_queue.update_held(session, WebhookDelivery, [(c.delivery_id, c.attempt) for c in claims], **values)
+    work_queue.update_held(session, WebhookDelivery, _held(claims), **values)
 
 
 def drain(session: Session, *, clock: Clock = utcnow, allow_loopback: bool,
@@ -205,30 +209,21 @@ def drain(session: Session, *, clock: Clock = utcnow, allow_loopback: bool,
     """Dispatch every waiting event, then send everything due, until nothing is due (or ``stop`` is set)."""
     stats = Stats()
     stats.dispatched = dispatch_all(session, clock())
-    while not (stop and stop.is_set()):
-        claimed_at = clock()
-        claims = claim_due(session, claimed_at)
-        if not claims:
-            break
-        lease_ends = claimed_at + LEASE
-        for index, claim in enumerate(claims):
-            if stop and stop.is_set():
-                release(session, claims[index:], clock())
-                break
-            if lease_ends - clock() < RENEW_BEFORE:
-                lease_ends = clock() + LEASE
-                renew(session, claims[index:], clock())
-            attempted_at = clock()
-            result = send(claim, attempted_at, allow_loopback=allow_loopback, resolver=resolver, post=post)
-            record(session, claim, result, attempted_at, clock())
-            stats.attempts += 1
-            stats.sent_ids.append(claim.delivery_id)
-            if result.ok:
-                stats.succeeded += 1
-            else:
-                stats.failed += 1
-            log.info("delivery %s attempt %d: %s", claim.delivery_id, claim.attempt,
-                     result.status_code or result.error)
+
+    def handle(claim: Claim) -> None:
+        attempted_at = clock()
+        result = send(claim, attempted_at, allow_loopback=allow_loopback, resolver=resolver, post=post)
+        record(session, claim, result, attempted_at, clock())
+        stats.attempts += 1
+        stats.sent_ids.append(claim.delivery_id)
+        if result.ok:
+            stats.succeeded += 1
+        else:
+            stats.failed += 1
+        log.info("delivery %s attempt %d: %s", claim.delivery_id, claim.attempt, result.status_code or result.error)
+
+    work_queue.run_claims(session, WebhookDelivery, claim_due, handle, held=_held, lease=LEASE,
+                          renew_before=RENEW_BEFORE, clock=clock, stop=stop)
     return stats
 
 

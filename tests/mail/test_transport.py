@@ -7,7 +7,6 @@ import email.policy
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
