@@ -34,7 +34,7 @@ run: $(STAMP) migrate
 	@echo "Coordinator token (also in $(INSTANCE)/coordinator-token.txt):"
 	@cat $(INSTANCE)/coordinator-token.txt
 	@echo "API on http://127.0.0.1:$(PORT)/api/v1  docs on http://127.0.0.1:$(PORT)/docs"
-	@echo "Processes (Procfile, under honcho): web = gunicorn (gunicorn.conf.py), worker = webhook delivery"
+	@echo "Processes (Procfile, under honcho): web = gunicorn (gunicorn.conf.py), worker = webhooks and invitation emails (in $(INSTANCE)/mail/ unless BOARDROOM_SMTP_URL is set)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) WEB_CONCURRENCY=$(WORKERS) \
 		BOARDROOM_ENV=$${BOARDROOM_ENV:-development} exec $(BIN)/honcho start -f Procfile -p $(PORT)
 

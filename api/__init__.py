@@ -81,6 +81,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     from api.webhooks.metrics import WebhookCollector
     observability.register_collector(app, WebhookCollector())
+    from api.mail.setup import init_app as init_mail
+    init_mail(app, observability.register_collector)  # invitation emails: queued on booking writes, sent by the worker
 
     from api.cli import register_commands
     register_commands(app)
@@ -108,6 +110,7 @@ def _register_blueprints(app: Flask) -> tuple[list, object]:
     from api.calendar.routes import feed_files_blp, feeds_blp, invites_blp
     from api.health.routes import blp as health_blp
     from api.interactions.routes import blp as interactions_blp
+    from api.mail.routes import blp as messages_blp
     from api.observability import metrics_blp
     from api.outcomes.routes import blp as outcomes_blp
     from api.privacy.routes import blp as privacy_blp
@@ -126,7 +129,7 @@ def _register_blueprints(app: Flask) -> tuple[list, object]:
     api_blueprints = [trusts_blp, topics_blp, speakers_blp, partners_blp, tokens_blp, bookings_blp,
                       scheduling_blp, outcomes_blp, feeds_blp, invites_blp, webhooks_blp, reports_blp,
                       interactions_blp, privacy_blp, audit_blp, feedback_blp,
-                      timeline_blp, registrations_blp]
+                      timeline_blp, registrations_blp, messages_blp]
     for blp in (health_blp, metrics_blp, feed_files_blp, *api_blueprints):
         api.register_blueprint(blp)
     for page_blp in (survey_pages, dashboard_blp):  # HTML pages, not API operations: not in the document

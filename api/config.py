@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from limits import parse_many
 
@@ -81,6 +82,40 @@ def _redis_url() -> str | None:
     return raw or None
 
 
+SMTP_SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    scheme: str
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+
+
+def parse_smtp_url(raw: str) -> SmtpSettings:
+    """``smtp://host:port``, ``smtp+starttls://user:password@host:587`` or ``smtps://...``; ValueError otherwise."""
+    parts = urlsplit(raw)
+    if parts.scheme not in SMTP_SCHEMES or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise ValueError(raw)
+    port = parts.port or SMTP_SCHEMES[parts.scheme]  # ValueError for a port that is not 1-65535
+    return SmtpSettings(parts.scheme, parts.hostname, port, unquote(parts.username) if parts.username else None,
+                        unquote(parts.password) if parts.password else None)
+
+
+def _smtp_url() -> str | None:
+    raw = (os.environ.get("BOARDROOM_SMTP_URL") or "").strip()
+    if not raw:
+        return None
+    try:
+        parse_smtp_url(raw)
+    except ValueError:
+        raise ConfigError("BOARDROOM_SMTP_URL must look like smtp://host:25, smtp+starttls://user:password@host:587 "
+                          "or smtps://user:password@host:465 (unset: emails are written to instance/mail/)") from None
+    return raw
+
+
 def default_sqlite_url(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "boardroom.sqlite3")
 
@@ -104,6 +139,10 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "FEED_CANCELLED_DAYS": 30,
         "RETENTION_DAYS": _int("BOARDROOM_RETENTION_DAYS", 2555, 1),
         "BOOKING_URL_TEMPLATE": os.environ.get("BOARDROOM_BOOKING_URL_TEMPLATE"),  # e.g. https://app/bookings/{id}
+        # Invitation emails: SMTP when set, else .eml files in MAIL_DIR; reminders N days before (0: none).
+        "SMTP_URL": _smtp_url(),
+        "MAIL_DIR": os.environ.get("BOARDROOM_MAIL_DIR") or str(Path(instance_path) / "mail"),
+        "REMINDER_DAYS": _int("BOARDROOM_REMINDER_DAYS", 2),
         # Serving: rate limits (moving 60-second window), shared counters, CORS, proxies.
         "RATE_LIMIT": _rate("BOARDROOM_RATE_LIMIT", "600/minute"),
         "FEED_RATE_LIMIT": _rate("BOARDROOM_FEED_RATE_LIMIT", "60/minute"),

@@ -7,6 +7,7 @@ from api.calendar.models import Feed  # noqa: F401
 from api.derived.counters import CounterRow  # noqa: F401
 from api.feedback.models import SurveyLink, SurveyResponse  # noqa: F401
 from api.idempotency import IdempotencyRecord  # noqa: F401
+from api.mail.models import EmailMessage  # noqa: F401
 from api.outbox import OutboxEvent  # noqa: F401
 from api.outcomes.models import NextStep, Outcome  # noqa: F401
 from api.reports.models import ReportRollup  # noqa: F401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,6 +16,15 @@ ACTIONS = ("create", "update", "status_change", "cancel", "speaker_added", "spea
 
 # Fields that only say "the row was written", not what changed: left out of audit diffs.
 _VOLATILE = ("updated_at", "created_at")
+
+
+# Packages above this one that react to every booking write (invitation emails: ``api.mail``), registered by
+# ``create_app`` under a name: called with (session, booking, action, before, after) inside the transaction.
+LISTENERS: dict[str, Callable[..., None]] = {}
+
+
+def register_listener(name: str, listener: Callable[..., None]) -> None:
+    LISTENERS[name] = listener
 
 
 def snapshot(booking: Booking) -> dict[str, Any]:
@@ -47,3 +57,5 @@ def booking_changed(session: Session, principal: Principal, booking: Booking, ac
     outbox.emit(session, _outbox_type(action), entity_type="booking", entity_id=booking.id,
                 partner_id=booking.partner_id, payload=payload)
     derived.refresh(session, booking, created=action == "create")  # its stored renderings (api.derived_map)
+    for listener in LISTENERS.values():
+        listener(session, booking, action, before, after)

@@ -8,10 +8,11 @@ after every booking write and clears it when a trust, speaker or topic it names 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from api.bookings.models import SEATED, Booking, BookingSpeaker
-from api.calendar.render import Attendee, EventData, render_vevent
+from api.calendar.render import Attendee, EventData, invite, render_vevent
 
 STATUS_MAP = {
     "requested": "TENTATIVE",
@@ -38,7 +39,7 @@ def booking_url(booking_id: str, config: Mapping[str, Any]) -> str | None:
     return None
 
 
-def describe(booking: Booking) -> str:
+def describe(booking: Booking, *, with_brief: bool = True) -> str:
     """The DESCRIPTION: trust, speakers, topics, video link and brief — never internal notes."""
     lines = [f"Trust: {booking.trust.name}" if booking.trust else "Open to board members of many trusts"]
     speakers = [f"{s.speaker.name} ({s.role})" for s in _speakers(booking)]
@@ -48,7 +49,7 @@ def describe(booking: Booking) -> str:
         lines.append("Topics: " + ", ".join(t.name for t in _topics(booking)))
     if booking.video_url:
         lines.append(f"Join online: {booking.video_url}")
-    if booking.brief:
+    if booking.brief and with_brief:
         lines += ["", booking.brief]
     return "\n".join(lines)
 
@@ -69,6 +70,7 @@ def event_data(
     *,
     attendees: Iterable[Attendee] = (),
     organizer: bool = False,
+    with_brief: bool = True,
 ) -> EventData:
     """The booking as plain values for ``api.calendar.render``.
 
@@ -83,7 +85,7 @@ def event_data(
         ends_at=booking.ends_at,
         timezone=booking.timezone,
         summary=booking.title,
-        description=describe(booking),
+        description=describe(booking, with_brief=with_brief),
         location=location,
         url=booking_url(booking.id, config),
         status=STATUS_MAP[booking.status],
@@ -125,3 +127,22 @@ def invite_attendees(booking: Booking, *, with_emails: bool, only: str | None = 
 def feed_vevent(booking: Booking, config: Mapping[str, Any]) -> str:
     """The feed VEVENT: no attendees and no organizer, so no addresses at all."""
     return render_vevent(event_data(booking, config))
+
+
+def contact_vevent(booking: Booking, config: Mapping[str, Any]) -> str:
+    """A board member's feed VEVENT: the feed VEVENT without the ``brief`` (interview notes)."""
+    return render_vevent(event_data(booking, config, with_brief=False))
+
+
+def personal_invite(booking: Booking, config: Mapping[str, Any], attendee: Attendee, *,
+                    cancel: bool = False) -> tuple[str, bytes]:
+    """The invite one person gets, naming only them as ATTENDEE: (method, calendar bytes).
+
+    ``REQUEST``, or ``CANCEL`` (with ``STATUS:CANCELLED``) when the booking is cancelled or ``cancel`` says the
+    person was taken off it. The SEQUENCE stays the booking's: a removal touches the booking, so its CANCEL
+    carries a later DTSTAMP, which is what makes it the newer version in iTIP (RFC 5546 2.1.5).
+    """
+    data = event_data(booking, config, attendees=[attendee], organizer=True)
+    if cancel or data.status == "CANCELLED":
+        return "CANCEL", invite(replace(data, status="CANCELLED"), method="CANCEL")
+    return "REQUEST", invite(data, method="REQUEST")

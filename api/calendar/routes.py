@@ -86,14 +86,17 @@ class BookingInvite(MethodView):
         programme's address; there is an `ATTENDEE` per speaker (`ROLE=CHAIR` for facilitators) and per
         attendee contact. Fetched with a partner token (only for the partner's own bookings), attendees
         are named without their email addresses or ids. With `attendee=<speaker or contact id>` the invite
-        names only that person (422 if they are not on the booking; with a partner token, speakers only).
+        names only that person (with a partner token, speakers only). For someone who was on the booking and
+        has been taken off it, it is their `METHOD:CANCEL` (`STATUS:CANCELLED`), so the entry leaves their
+        calendar; anyone else is 422.
         """
         body = service.invite(Session(), g.principal, str(booking_id), current_app.config, attendee)
         etag = service.strong_etag(body)
         cached = not_modified(etag)
         if cached is not None:
             return cached
-        return Response(body, content_type=ICS_TYPE, headers={
+        method = "CANCEL" if b"\r\nMETHOD:CANCEL\r\n" in body else "REQUEST"
+        return Response(body, content_type=f"text/calendar; method={method}; charset=utf-8", headers={
             "ETag": etag, "Content-Disposition": f'attachment; filename="booking-{booking_id}.ics"'})
 
 
@@ -124,13 +127,14 @@ class Feeds(MethodView):
     @feeds_blp.access("coordinator", "partner")
     @feeds_blp.arguments(FeedSchema, example=FEED_EXAMPLE_BODY)
     @feeds_blp.response(201, NewFeedSchema)
-    @feeds_blp.errors(422)
+    @feeds_blp.errors(403, 422)
     def post(self, data):
         """Create a calendar feed
 
         Returns the feed's secret `url` (and `webcal_url`) once; it is stored hashed. Scopes: `speaker`
-        (that speaker's sessions), `trust` (that trust's bookings) or `programme` (every booking). A
-        partner's feed of any scope holds only the partner's own bookings. A replay of the same
+        (that speaker's sessions), `trust` (that trust's bookings), `programme` (every booking) or `contact`
+        (a board member's own feed: the sessions they attend, without the `brief`; coordinators only, 403
+        for a partner). A partner's feed of any scope holds only the partner's own bookings. A replay of the same
         `Idempotency-Key` answers 409 naming the created id rather than the secret.
         """
         feed, token = service.create_feed(Session(), g.principal, data)

@@ -13,10 +13,12 @@ class FeedSchema(Schema):
     id = ma.fields.String(dump_only=True, metadata={"format": "uuid"})
     scope = ma.fields.String(required=True, validate=ma.validate.OneOf(FEED_SCOPES), metadata={
         "description": "`speaker`: one speaker's sessions; `trust`: one trust's bookings; `programme`: every "
-                       "booking. A partner's feed of any scope holds only that partner's bookings.",
+                       "booking; `contact` (coordinators only): the sessions one board member attends, without "
+                       "the `brief`. A partner's feed of any scope holds only that partner's bookings.",
         "example": "speaker"})
     speaker_id = IdString(allow_none=True, metadata={"description": "Required for (and only for) scope `speaker`."})
     trust_id = IdString(allow_none=True, metadata={"description": "Required for (and only for) scope `trust`."})
+    contact_id = IdString(allow_none=True, metadata={"description": "Required for (and only for) scope `contact`."})
     partner_id = ma.fields.String(dump_only=True, allow_none=True, metadata={
         "format": "uuid", "description": "Set for a partner's feed: it holds only that partner's bookings."})
     created_at = Timestamp(dump_only=True)
@@ -28,7 +30,7 @@ class FeedSchema(Schema):
         if scope not in FEED_SCOPES:
             return
         errors = {}
-        for field, wanted in (("speaker_id", "speaker"), ("trust_id", "trust")):
+        for field, wanted in (("speaker_id", "speaker"), ("trust_id", "trust"), ("contact_id", "contact")):
             if scope == wanted and not data.get(field):
                 errors[field] = [f"Required for scope {wanted!r}."]
             if scope != wanted and data.get(field) is not None:
@@ -55,5 +57,5 @@ class FeedListArgs(ListArgs):
 class InviteArgs(Schema):
     attendee = IdString(metadata={
         "description": "A speaker or attendee contact on the booking: the invite names only them "
-                       "(same UID, so it updates the same calendar entry). With a partner token, a speaker "
-                       "only (anything else is 422)."})
+                       "(same UID, so it updates the same calendar entry). Someone taken off the booking gets "
+                       "their CANCEL. With a partner token, a speaker only (anything else is 422)."})

@@ -27,25 +27,28 @@ from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, or_, select, type_coerce
+from sqlalchemy import Select, Text, and_, bindparam, cast, or_, select, type_coerce, union
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.types import NullType
 
 from api import audit
+from api.audit import AuditEvent
 from api.accounts.models import ApiToken, Partner
 from api.auth import Principal, hash_token
 from api import derived
-from api.calendar.events import event_data, invite_attendees
-from api.bookings.models import SEATED, Booking, BookingRendering, BookingSpeaker, Registration, SpeakerFeedEvent
+from api.calendar.events import contact_vevent, event_data, invite_attendees, personal_invite
+from api.bookings.models import (SEATED, Booking, BookingRendering, BookingSpeaker, Registration,
+                                 SpeakerFeedEvent, booking_attendees)
 from api.bookings.service import visible_to
 from api.calendar import render
+from api.calendar.render import Attendee
 from api.calendar.models import Feed
 from api.db import utcnow
 from api.derived import state as data_state
 from api.derived.counters import CounterRow
-from api.errors import NotFound, ValidationFailed
+from api.errors import Forbidden, NotFound, ValidationFailed
 from api.speakers.models import Speaker
-from api.trusts.models import Trust
+from api.trusts.models import Contact, Trust
 from api.web import apply_sort
 
 FEED_TOKEN_PREFIX = "brf_"
@@ -69,10 +72,33 @@ def invite(session: Session, principal: Principal, booking_id: str, config: Mapp
         raise NotFound("No booking with that id.")
     attendees = invite_attendees(booking, with_emails=not principal.is_partner, only=attendee_id)
     if attendee_id is not None and not attendees:
-        raise ValidationFailed({"attendee": ["Not a speaker on this booking." if principal.is_partner
-                                             else "Not a speaker or attendee contact on this booking."]})
+        # Someone taken off the booking (or never on it): their copy is a CANCEL, so the entry leaves their calendar.
+        former = _former_attendee(session, principal, booking, attendee_id)
+        if former is None:
+            raise ValidationFailed({"attendee": ["Not a speaker on this booking." if principal.is_partner
+                                                 else "Not a speaker or attendee contact on this booking."]})
+        return personal_invite(booking, config, former, cancel=True)[1]
     data = event_data(booking, config, attendees=attendees, organizer=True)
     return render.invite(data, method="CANCEL" if data.status == "CANCELLED" else "REQUEST")
+
+
+def _former_attendee(session: Session, principal: Principal, booking: Booking, person_id: str) -> Attendee | None:
+    """Someone taken off the booking as an ATTENDEE: a speaker, or (for coordinators and viewers) a contact,
+    whom the booking's audit trail shows on it (ids are UUIDs, so a match in its recorded changes is theirs)."""
+    was_on = session.scalar(select(AuditEvent.id).where(
+        AuditEvent.entity_type == "booking", AuditEvent.entity_id == booking.id,
+        cast(AuditEvent.changes, Text).contains(person_id, autoescape=True)).limit(1))
+    if was_on is None:
+        return None
+    speaker = session.get(Speaker, person_id)
+    if speaker is not None:
+        if principal.is_partner:
+            return Attendee(speaker.name, None, "REQ-PARTICIPANT")
+        return Attendee(speaker.name, speaker.email, "REQ-PARTICIPANT", id=speaker.id)
+    contact = None if principal.is_partner else session.get(Contact, person_id)
+    if contact is None:
+        return None
+    return Attendee(contact.name, contact.email, "REQ-PARTICIPANT", id=contact.id)
 
 
 def strong_etag(body: bytes) -> str:
@@ -93,7 +119,7 @@ def feed_urls(base_url: str, token: str) -> tuple[str, str]:
 
 
 def _snapshot(feed: Feed) -> dict:
-    return audit.snapshot(feed, ("scope", "speaker_id", "trust_id", "partner_id"))
+    return audit.snapshot(feed, ("scope", "speaker_id", "trust_id", "contact_id", "partner_id"))
 
 
 def create_feed(session: Session, principal: Principal, data: dict) -> tuple[Feed, str]:
@@ -102,8 +128,14 @@ def create_feed(session: Session, principal: Principal, data: dict) -> tuple[Fee
         raise ValidationFailed({"speaker_id": ["No speaker with that id."]})
     if data.get("trust_id") and session.get(Trust, data["trust_id"]) is None:
         raise ValidationFailed({"trust_id": ["No trust with that id."]})
+    if data["scope"] == "contact":
+        if principal.is_partner:
+            raise Forbidden("Only the programme team may create a board member's feed.")
+        if session.get(Contact, data["contact_id"]) is None:
+            raise ValidationFailed({"contact_id": ["No contact with that id."]})
     token = generate_feed_token()
     feed = Feed(scope=data["scope"], speaker_id=data.get("speaker_id"), trust_id=data.get("trust_id"),
+                contact_id=data.get("contact_id"),
                 partner_id=principal.partner_id if principal.is_partner else None,
                 owner_token_id=None if principal.is_system else principal.token_id,
                 token_hash=hash_token(token))
@@ -166,6 +198,7 @@ class FeedView:
     created_at: datetime
     name: str
     timezone: str
+    contact_id: str | None = None
     state_version: int = 0  # ``api.derived.state``: 0 before the first write
     state_changed_at: datetime | None = None
 
@@ -186,11 +219,12 @@ def _feed_statement() -> Select:
         select(Feed.id, Feed.scope, Feed.speaker_id, Feed.trust_id, Feed.partner_id, Feed.created_at,
                Speaker.name.label("speaker_name"), Speaker.timezone.label("speaker_tz"),
                Trust.name.label("trust_name"), Trust.timezone.label("trust_tz"),
-               Partner.name.label("partner_name"),
+               Partner.name.label("partner_name"), Feed.contact_id, Contact.name.label("contact_name"),
                CounterRow.changed.label("state_version"), CounterRow.changed_at.label("state_changed_at"))
         .outerjoin(Speaker, Speaker.id == Feed.speaker_id)
         .outerjoin(Trust, Trust.id == Feed.trust_id)
         .outerjoin(Partner, Partner.id == Feed.partner_id)
+        .outerjoin(Contact, Contact.id == Feed.contact_id)
         .outerjoin(ApiToken, ApiToken.id == Feed.owner_token_id)
         .outerjoin(CounterRow, CounterRow.key == data_state.STATE_KEY)
         .where(Feed.token_hash == bindparam("token_hash"), Feed.revoked_at.is_(None), ApiToken.revoked_at.is_(None))
@@ -212,10 +246,13 @@ def feed_by_token(session: Session, token: str) -> FeedView:
         name, tz = row.speaker_name, row.speaker_tz
     elif row.scope == "trust":
         name, tz = row.trust_name, row.trust_tz
+    elif row.scope == "contact":
+        name, tz = row.contact_name, DEFAULT_TIMEZONE
     else:
         name, tz = (f"{row.partner_name} programme" if row.partner_id else "Programme"), DEFAULT_TIMEZONE
     return FeedView(id=row.id, scope=row.scope, speaker_id=row.speaker_id, trust_id=row.trust_id,
-                    partner_id=row.partner_id, created_at=row.created_at, name=CALENDAR_PREFIX + name,
+                    partner_id=row.partner_id, contact_id=row.contact_id, created_at=row.created_at,
+                    name=CALENDAR_PREFIX + name,
                     timezone=tz or DEFAULT_TIMEZONE, state_version=row.state_version or 0,
                     state_changed_at=row.state_changed_at)
 
@@ -275,6 +312,7 @@ def feed_validators(view: FeedView, now: datetime, config: Mapping[str, Any]) ->
     day = day_start(now)
     raw = "|".join([
         "feed-v2", view.id, view.scope, view.speaker_id or "", view.trust_id or "", view.partner_id or "",
+        *((view.contact_id, view.name) if view.contact_id else ()),  # a contact's name is not in the data state
         day.date().isoformat(), str(config["FEED_HISTORY_DAYS"]), str(config["FEED_CANCELLED_DAYS"]),
         str(view.state_version),
     ])
@@ -306,6 +344,8 @@ def _rows_statement(scope: str, partnered: bool) -> Select:
 
 def build_feed(session: Session, view: FeedView, now: datetime, config: Mapping[str, Any]) -> bytes:
     """The feed calendar; VEVENTs not stored (new, or cleared by a rename) are filled through ``api.derived``."""
+    if view.scope == "contact":
+        return _contact_feed(session, view, now, config)
     connection = session.connection()
     statement = _rows_statement(view.scope, bool(view.partner_id))
     rows = connection.execute(statement, _scope_params(view, day_start(now), config)).all()
@@ -316,6 +356,28 @@ def build_feed(session: Session, view: FeedView, now: datetime, config: Mapping[
         rendered = derived.fill(session, "booking", ("vevent",), missing, config)
         texts = [rendered[row[0]]["vevent"] if row[1] is None else row[1] for row in rows]
     return render.feed(texts, spans, name=view.name, timezone=view.timezone)
+
+
+def contact_booking_ids(contact_id: str):
+    """The bookings a board member's feed shows: the sessions they attend and the classes where they hold a seat
+    (registered, attended or no-show; never the waiting list or a cancelled place). The one place to add other
+    ways of taking part."""
+    return union(
+        select(booking_attendees.c.booking_id).where(booking_attendees.c.contact_id == contact_id),
+        select(Registration.booking_id).where(Registration.contact_id == contact_id, Registration.status.in_(SEATED)))
+
+
+def _contact_feed(session: Session, view: FeedView, now: datetime, config: Mapping[str, Any]) -> bytes:
+    """A board member's feed, rendered on request (a person attends few sessions) and without the ``brief``."""
+    params = _scope_params(view, day_start(now), config)
+    table = Booking.__table__
+    bookings = session.scalars(
+        select(Booking).where(Booking.id.in_(contact_booking_ids(view.contact_id)), *_in_scope(table, "contact", False))
+        .options(joinedload(Booking.trust), selectinload(Booking.topics),
+                 selectinload(Booking.speakers).joinedload(BookingSpeaker.speaker))
+        .order_by(Booking.starts_at, Booking.id), params).all()
+    spans = render.timezone_spans(event_data(b, config) for b in bookings)
+    return render.feed([contact_vevent(b, config) for b in bookings], spans, name=view.name, timezone=view.timezone)
 
 
 def _zone_spans(rows, to_time) -> dict[str, tuple[datetime, datetime]]:

@@ -45,8 +45,9 @@ class ContactErase(MethodView):
 
         Anonymises the person everywhere: their record (name replaced, email, phone and notes removed,
         `erased_at` set), interaction summaries, audit entries, stored responses, webhook payloads and rendered
-        calendar events that held their name or email. Attendance, speaker slots and outcomes are kept, so
-        counts do not change. Erasing again changes nothing and answers the same.
+        calendar events that held their name or email, and invitation emails (their address and the stored
+        messages; one still waiting to them is never sent). Attendance, speaker slots and outcomes are kept,
+        so counts do not change. Erasing again changes nothing and answers the same.
         """
         session = Session()
         contact = service.erase_contact(session, g.principal, service.get_contact(session, str(contact_id)))
@@ -82,8 +83,9 @@ class SpeakerErase(MethodView):
 
         Anonymises the person everywhere: their record (name replaced, email, phone and notes removed,
         `erased_at` set), interaction summaries, audit entries, stored responses, webhook payloads and rendered
-        calendar events that held their name or email. Attendance, speaker slots and outcomes are kept, so
-        counts do not change. Erasing again changes nothing and answers the same.
+        calendar events that held their name or email, and invitation emails (their address and the stored
+        messages; one still waiting to them is never sent). Attendance, speaker slots and outcomes are kept,
+        so counts do not change. Erasing again changes nothing and answers the same.
         """
         session = Session()
         speaker = service.erase_speaker(session, g.principal, service.get_speaker(session, str(speaker_id)))

@@ -9,6 +9,7 @@ from api.feedback.schemas import SurveyResponseSchema
 from api.fields import Schema, Timestamp
 from api.interactions.schemas import InteractionSchema
 from api.registrations.schemas import RegistrationSchema
+from api.mail.schemas import MessageSchema
 from api.speakers.schemas import AvailabilitySchema, SpeakerSchema
 from api.trusts.schemas import ContactSchema
 
@@ -31,6 +32,7 @@ class ContactExportSchema(Schema):
         "description": "Attendee feedback they gave under a name that matched them."})
     registrations = ma.fields.List(ma.fields.Nested(RegistrationSchema), metadata={
         "description": "Their masterclass registrations in every status (with any name and email a partner gave)."})
+    emails = ma.fields.List(ma.fields.Nested(MessageSchema), metadata={"description": "Invitation emails to them."})
     audit_events = ma.fields.List(ma.fields.Nested(AuditEventSchema), metadata={"description": "Audit entries about them."})
 
 
@@ -38,4 +40,5 @@ class SpeakerExportSchema(Schema):
     speaker = ma.fields.Nested(SpeakerSchema)
     availability = ma.fields.Nested(AvailabilitySchema)
     bookings = ma.fields.List(ma.fields.Nested(SpokenBookingSchema))
+    emails = ma.fields.List(ma.fields.Nested(MessageSchema), metadata={"description": "Invitation emails to them."})
     audit_events = ma.fields.List(ma.fields.Nested(AuditEventSchema))

@@ -24,6 +24,7 @@ from api.errors import NotFound
 from api.feedback import service as feedback
 from api.feedback.models import SurveyResponse
 from api.idempotency import IdempotencyRecord
+from api.mail import messages
 from api.outbox import OutboxEvent
 from api.registrations import service as registrations
 from api.speakers.models import Speaker
@@ -138,7 +139,7 @@ def export_contact(session: Session, principal: Principal, contact: Contact) -> 
             "bookings_attended": [{"id": b.id, "title": b.title, "starts_at": b.starts_at} for b in bookings],
             "survey_responses": feedback.responses_of_contact(session, contact.id),
             "registrations": registrations.for_contact(session, contact.id),
-            "audit_events": events}
+            "emails": messages.sent_to(session, "contact", contact.id), "audit_events": events}
 
 
 def _audit_about(session: Session, entity_id: str) -> list[AuditEvent]:
@@ -157,6 +158,7 @@ def erase_contact(session: Session, principal: Principal, contact: Contact) -> C
     session.flush()
     feedback.erase_contact_responses(session, contact.id)  # answers given under their name: scores kept
     _scrub_everywhere(session, terms, contact.id)
+    messages.scrub_person(session, "contact", contact.id, ERASED_CONTACT)
     audit.record(session, principal, "contact", contact.id, "erase", {"erased_at": None},
                  {"erased_at": audit.snapshot(contact, ("erased_at",))["erased_at"]})
     outbox.emit(session, "contact.erased", entity_type="contact", entity_id=contact.id, partner_id=None,
@@ -184,7 +186,7 @@ def export_speaker(session: Session, principal: Principal, speaker: Speaker) -> 
     audit.record(session, principal, "speaker", speaker.id, "export")
     return {"speaker": speaker, "availability": availability_of(speaker),
             "bookings": [{"id": b.id, "title": b.title, "starts_at": b.starts_at, "role": b.role} for b in slots],
-            "audit_events": events}
+            "emails": messages.sent_to(session, "speaker", speaker.id), "audit_events": events}
 
 
 def erase_speaker(session: Session, principal: Principal, speaker: Speaker) -> Speaker:
@@ -197,6 +199,7 @@ def erase_speaker(session: Session, principal: Principal, speaker: Speaker) -> S
     speaker.erased_at = utcnow()
     session.flush()
     _scrub_everywhere(session, terms, speaker.id)
+    messages.scrub_person(session, "speaker", speaker.id, ERASED_SPEAKER)
     audit.record(session, principal, "speaker", speaker.id, "erase", {"erased_at": None},
                  {"erased_at": audit.snapshot(speaker, ("erased_at",))["erased_at"]})
     session.flush()

@@ -48,15 +48,17 @@ TRANSITIONS = {
     "no_show": ("attended", "registered"),
 }
 
-# Called as ``hook(session, principal, registration)`` in the same transaction when a place (or a waiting-list
-# place) is cancelled: the email package sends the person METHOD:CANCEL through it. ``create_app`` registers.
-CANCELLED_HOOKS: list[Callable[[Session, Principal, Registration], None]] = []
+# Called as ``hook(session, registration, previous_status)`` in the same transaction whenever a registration is
+# made or changes status (a previous status of None: just made): the email package sends the person their
+# REQUEST when they take a seat in a confirmed class, and METHOD:CANCEL when they give it up. ``create_app``
+# registers it.
+STATUS_HOOKS: list[Callable[[Session, Registration, str | None], None]] = []
 
 
-def on_cancelled(hook: Callable[[Session, Principal, Registration], None]) -> None:
-    """Register a reaction to a cancelled registration (called inside the request's transaction)."""
-    if hook not in CANCELLED_HOOKS:
-        CANCELLED_HOOKS.append(hook)
+def on_status_changed(hook: Callable[[Session, Registration, str | None], None]) -> None:
+    """Register a reaction to a registration made or changing status (called inside the request's transaction)."""
+    if hook not in STATUS_HOOKS:
+        STATUS_HOOKS.append(hook)
 
 
 def present(registration: Registration, principal: Principal) -> Any:
@@ -205,9 +207,6 @@ def update_registration(session: Session, principal: Principal, registration: Re
     registration.status = new_status
     session.flush()
     _changed(session, principal, registration, "status_change", before)
-    if new_status == "cancelled":
-        for hook in CANCELLED_HOOKS:
-            hook(session, principal, registration)
     if freed:
         promote(session, principal, booking)
     return registration
@@ -332,3 +331,5 @@ def _changed(session: Session, principal: Principal, registration: Registration,
                 partner_id=registration.partner_id, payload=payload)
     derived.changed(session, "booking", select(Booking.id).where(Booking.id == registration.booking_id),
                     ("json", "json_partner"))
+    for hook in STATUS_HOOKS:
+        hook(session, registration, before.get("status"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, Id, UTCDateTime, Versioned
@@ -29,6 +29,8 @@ class Speaker(Versioned, Base):
     bio: Mapped[str | None] = mapped_column(Text)
     timezone: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    email_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                                comment="True: sent no invitation emails.")
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     topics: Mapped[list[Topic]] = relationship(secondary=speaker_topics, order_by=Topic.slug)

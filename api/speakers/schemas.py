@@ -25,6 +25,8 @@ class SpeakerSchema(Schema):
     timezone = TimeZoneName(required=True, metadata={"example": "Australia/Sydney",
                                                      "description": "IANA zone the speaker lives in; required."})
     active = ma.fields.Boolean(load_default=True)
+    email_opt_out = ma.fields.Boolean(load_default=False, metadata={
+        "description": "true: this speaker is sent no invitation emails. Not shown to partners."})
     created_at = Timestamp(dump_only=True)
     updated_at = Timestamp(dump_only=True)
 

@@ -19,8 +19,8 @@ from api.topics.service import resolve_slugs
 from api.trusts.models import Trust
 from api.web import Redacted, apply_sort
 
-FIELDS = ("name", "email", "phone", "organisation", "trust_id", "bio", "timezone", "active", "topics")
-PARTNER_HIDDEN = frozenset({"email", "phone"})
+FIELDS = ("name", "email", "phone", "organisation", "trust_id", "bio", "timezone", "active", "email_opt_out", "topics")
+PARTNER_HIDDEN = frozenset({"email", "phone", "email_opt_out"})
 SORTS = {"id": Speaker.id, "name": Speaker.name, "organisation": Speaker.organisation,
          "created_at": Speaker.created_at, "updated_at": Speaker.updated_at}
 

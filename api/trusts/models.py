@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, String, Table, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, UTCDateTime, Versioned
@@ -49,6 +49,8 @@ class Contact(Versioned, Base):
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(50))
     notes: Mapped[str | None] = mapped_column(Text)
+    email_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                                comment="True: sent no invitation emails.")
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), comment="Set when anonymised (UK GDPR erasure).")
 
     trust: Mapped[Trust] = relationship(back_populates="contacts")

@@ -105,6 +105,8 @@ class ContactSchema(Schema):
                             metadata={"example": "sian.williams@nhs.net"})
     phone = Text(50, metadata={"example": "+44 113 243 3144"})
     notes = Text(20000)
+    email_opt_out = ma.fields.Boolean(load_default=False, metadata={
+        "description": "true: this person is sent no invitation emails (they can still be given a feed)."})
     erased_at = Timestamp(dump_only=True, allow_none=True)
     created_at = Timestamp(dump_only=True)
     updated_at = Timestamp(dump_only=True)

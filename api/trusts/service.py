@@ -20,7 +20,7 @@ from api.web import Redacted, apply_sort, split_csv
 
 TRUST_FIELDS = ("name", "ods_code", "region", "trust_type", "ics", "ics_code", "website", "timezone", "notes",
                 "archived_at")
-CONTACT_FIELDS = ("name", "role", "email", "phone", "notes")
+CONTACT_FIELDS = ("name", "role", "email", "phone", "notes", "email_opt_out")
 PARTNER_HIDDEN_TRUST = frozenset({"notes", "engagement"})
 
 TRUST_SORTS = {"id": Trust.id, "name": Trust.name, "ods_code": Trust.ods_code, "region": Trust.region,

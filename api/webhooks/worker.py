@@ -26,7 +26,6 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,19 +33,21 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api import work_queue
 from api.db import utcnow
 from api.extensions import Session as ScopedSession
 from api.fields import to_utc_text
 from api.webhooks import service, signing, ssrf, transport
 from api.webhooks.dispatch import dispatch_pending
 from api.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from api.work_queue import retry_delay, transaction as _transaction
 
 log = logging.getLogger("boardroom.webhooks")
 
-FIRST_RETRY = timedelta(seconds=5)
+FIRST_RETRY = work_queue.FIRST_RETRY
 MAX_ATTEMPTS = 15
 FAILING_LIMIT = timedelta(days=3)
 TIMEOUT_SECONDS = 10.0
@@ -62,11 +63,6 @@ ERROR_TEXT_MAX = 500
 
 Clock = Callable[[], datetime]
 Poster = Callable[..., transport.DeliveryResult]
-
-
-def retry_delay(attempts_made: int) -> timedelta:
-    """How long to wait after the ``attempts_made``-th failed attempt."""
-    return FIRST_RETRY * 2 ** (attempts_made - 1)
 
 
 @dataclass(frozen=True)
@@ -94,22 +90,6 @@ class Stats:
                 f"({self.succeeded} succeeded, {self.failed} failed)")
 
 
-@contextmanager
-def _transaction(session: Session):
-    """A short write transaction (BEGIN IMMEDIATE on SQLite, so workers queue rather than deadlock)."""
-    # The worker's session lives for hours: forget what it read before, so an edited URL, event
-    # list or rotated secret counts from the next transaction on.
-    session.expire_all()
-    if not session.in_transaction():
-        session.connection(execution_options={"sqlite_immediate": True})
-    try:
-        yield
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-
-
 def dispatch_all(session: Session, now: datetime) -> int:
     """Fan out every undispatched event, a batch per transaction; return how many."""
     total = 0
@@ -125,20 +105,11 @@ def claim_due(session: Session, now: datetime, limit: int = BATCH) -> list[Claim
     """Claim up to ``limit`` deliveries that are due now on active endpoints."""
     with _transaction(session):
         active = select(WebhookEndpoint.id).where(WebhookEndpoint.active.is_(True))
-        deliveries = session.scalars(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
-                   WebhookDelivery.endpoint_id.in_(active))
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.created_at, WebhookDelivery.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=WebhookDelivery)
-            .execution_options(populate_existing=True)
-        ).all()
+        deliveries = work_queue.claim(session, WebhookDelivery, now, LEASE, limit,
+                                      WebhookDelivery.endpoint_id.in_(active), order_by=[WebhookDelivery.created_at])
         claims = []
         for delivery in deliveries:
             endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
-            delivery.attempts += 1
-            delivery.next_attempt_at = now + LEASE
             claims.append(Claim(delivery_id=delivery.id, endpoint_id=endpoint.id, attempt=delivery.attempts,
                                 url=endpoint.url, secrets=tuple(service.signing_secrets(endpoint, now)),
                                 body=delivery.payload))
@@ -223,15 +194,13 @@ def release(session: Session, claims: list[Claim], now: datetime) -> None:
     _update_held(session, claims, attempts=WebhookDelivery.attempts - 1, next_attempt_at=now)
 
 
+def _held(claims: list[Claim]) -> list[tuple[str, int]]:
+    return [(c.delivery_id, c.attempt) for c in claims]
+
+
 def _update_held(session: Session, claims: list[Claim], **values: Any) -> None:
     """Change the deliveries this worker still holds: the attempt it claimed is still theirs (fencing)."""
-    with _transaction(session):
-        for claim in claims:
-            session.execute(update(WebhookDelivery)
-                            .where(WebhookDelivery.id == claim.delivery_id,
-                                   WebhookDelivery.attempts == claim.attempt,
-                                   WebhookDelivery.status == "pending")
-                            .values(**values))
+    work_queue.update_held(session, WebhookDelivery, _held(claims), **values)
 
 
 def drain(session: Session, *, clock: Clock = utcnow, allow_loopback: bool,
@@ -240,31 +209,43 @@ def drain(session: Session, *, clock: Clock = utcnow, allow_loopback: bool,
     """Dispatch every waiting event, then send everything due, until nothing is due (or ``stop`` is set)."""
     stats = Stats()
     stats.dispatched = dispatch_all(session, clock())
-    while not (stop and stop.is_set()):
-        claimed_at = clock()
-        claims = claim_due(session, claimed_at)
-        if not claims:
-            break
-        lease_ends = claimed_at + LEASE
-        for index, claim in enumerate(claims):
-            if stop and stop.is_set():
-                release(session, claims[index:], clock())
-                break
-            if lease_ends - clock() < RENEW_BEFORE:
-                lease_ends = clock() + LEASE
-                renew(session, claims[index:], clock())
-            attempted_at = clock()
-            result = send(claim, attempted_at, allow_loopback=allow_loopback, resolver=resolver, post=post)
-            record(session, claim, result, attempted_at, clock())
-            stats.attempts += 1
-            stats.sent_ids.append(claim.delivery_id)
-            if result.ok:
-                stats.succeeded += 1
-            else:
-                stats.failed += 1
-            log.info("delivery %s attempt %d: %s", claim.delivery_id, claim.attempt,
-                     result.status_code or result.error)
+
+    def handle(claim: Claim) -> None:
+        attempted_at = clock()
+        result = send(claim, attempted_at, allow_loopback=allow_loopback, resolver=resolver, post=post)
+        record(session, claim, result, attempted_at, clock())
+        stats.attempts += 1
+        stats.sent_ids.append(claim.delivery_id)
+        if result.ok:
+            stats.succeeded += 1
+        else:
+            stats.failed += 1
+        log.info("delivery %s attempt %d: %s", claim.delivery_id, claim.attempt, result.status_code or result.error)
+
+    work_queue.run_claims(session, WebhookDelivery, claim_due, handle, held=_held, lease=LEASE,
+                          renew_before=RENEW_BEFORE, clock=clock, stop=stop)
     return stats
+
+
+# Other queues this worker process drains after each webhook pass (invitation emails: ``api.mail``), registered
+# by ``create_app``: called with (session, stop), they return their stats (``attempts`` and a readable str).
+ALSO_DRAIN: dict[str, Callable[[Session, threading.Event | None], Any]] = {}
+
+
+def register_drain(name: str, drain_queue: Callable[[Session, threading.Event | None], Any]) -> None:
+    ALSO_DRAIN[name] = drain_queue
+
+
+def drain_others(session: Session, stop: threading.Event | None = None) -> list[tuple[str, Any]]:
+    """One pass over each registered queue; a failing queue is logged and does not stop the others."""
+    results = []
+    for name, drain_queue in ALSO_DRAIN.items():
+        try:
+            results.append((name, drain_queue(session, stop)))
+        except Exception:
+            log.exception("%s worker pass failed; retrying", name)
+            session.rollback()
+    return results
 
 
 def run(session: Session, *, allow_loopback: bool, stop: threading.Event, clock: Clock = utcnow,
@@ -282,14 +263,15 @@ def run(session: Session, *, allow_loopback: bool, stop: threading.Event, clock:
         total.attempts += stats.attempts
         total.succeeded += stats.succeeded
         total.failed += stats.failed
-        if not stats.attempts and not stats.dispatched:
+        others = sum(result.attempts for _name, result in drain_others(session, stop))
+        if not stats.attempts and not stats.dispatched and not others:
             stop.wait(poll_seconds)
     return total
 
 
 # --- shell command ------------------------------------------------------------------------------
 
-webhooks_cli = AppGroup("webhooks", help="Webhook delivery.")
+webhooks_cli = AppGroup("webhooks", help="Webhook delivery (and the other queues: invitation emails).")
 
 
 def allow_loopback_targets(app) -> bool:
@@ -302,11 +284,13 @@ def allow_loopback_targets(app) -> bool:
 @click.option("--poll", "poll_seconds", type=float, default=POLL_SECONDS, show_default=True,
               help="Seconds to wait when nothing is due.")
 def deliver_command(once: bool, poll_seconds: float) -> None:
-    """Deliver webhooks: runs until stopped (SIGTERM or Ctrl-C), or drains once with --once."""
+    """Deliver webhooks and send emails: runs until stopped (SIGTERM or Ctrl-C), or drains once with --once."""
     allow_loopback = allow_loopback_targets(current_app)
     if once:
         stats = drain(ScopedSession(), allow_loopback=allow_loopback)
         click.echo(f"webhooks: {stats}")
+        for name, result in drain_others(ScopedSession()):
+            click.echo(f"{name}: {result}")
         return
     stop = threading.Event()
 

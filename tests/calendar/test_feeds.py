@@ -68,7 +68,7 @@ def assert_parsers_agree_with_bookings(parsed: dict, bookings: list) -> None:
 
 def test_create_feed_returns_secret_url_once_and_stores_it_hashed(coordinator, people, db):
     created = subscribe(coordinator, scope="speaker", speaker_id=people["amara"].id)
-    assert set(created) == {"id", "scope", "speaker_id", "trust_id", "partner_id", "url", "webcal_url", "token",
+    assert set(created) == {"id", "scope", "speaker_id", "trust_id", "contact_id", "partner_id", "url", "webcal_url", "token",
                             "created_at", "updated_at"}
     token = created["token"]
     assert token.startswith("brf_") and len(token) - 4 >= 43  # 32 random bytes, base64url: 256 bits

@@ -65,7 +65,7 @@ def assert_agrees_with_booking(parsed: dict, booking, sequence: int | None = Non
 def test_invite_is_an_itip_request_with_organizer_and_attendees(coordinator, booking, board, parse_all):
     r = coordinator.get(url(booking.id))
     assert r.status_code == 200
-    assert r.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert r.headers["Content-Type"] == "text/calendar; method=REQUEST; charset=utf-8"  # SPEC: the Content-Type carries the method
     assert r.headers["ETag"].startswith('"')
     data = r.data
     lines = content_lines(data)
