@@ -100,6 +100,7 @@ def _register_blueprints(app: Flask) -> tuple[list, object]:
     from api.audit.routes import audit_blp
     from api.bookings.routes import blp as bookings_blp
     from api.calendar.routes import feed_files_blp, feeds_blp, invites_blp
+    from api.change_requests.routes import blp as change_requests_blp
     from api.health.routes import blp as health_blp
     from api.interactions.routes import blp as interactions_blp
     from api.observability import metrics_blp
@@ -114,7 +115,7 @@ def _register_blueprints(app: Flask) -> tuple[list, object]:
 
     api_blueprints = [trusts_blp, topics_blp, speakers_blp, partners_blp, tokens_blp, bookings_blp,
                       scheduling_blp, outcomes_blp, feeds_blp, invites_blp, webhooks_blp, reports_blp,
-                      interactions_blp, privacy_blp, audit_blp]
+                      interactions_blp, privacy_blp, audit_blp, change_requests_blp]
     for blp in (health_blp, metrics_blp, feed_files_blp, *api_blueprints):
         api.register_blueprint(blp)
     return api_blueprints, feed_files_blp

@@ -76,7 +76,7 @@ class BookingInvite(MethodView):
                                       "once the booking is cancelled.",
                           headers={"ETag": {"description": "A strong ETag of this invite.",
                                             "schema": {"type": "string"}}})
-    @invites_blp.errors(404, 422)
+    @invites_blp.errors(404, 409, 422)
     def get(self, booking_id, attendee=None):
         """Download a booking's calendar invite
 
@@ -85,7 +85,8 @@ class BookingInvite(MethodView):
         `DTSTART`/`DTEND` carry the booking's `TZID` with a matching VTIMEZONE. `ORGANIZER` is the
         programme's address; there is an `ATTENDEE` per speaker (`ROLE=CHAIR` for facilitators) and per
         attendee contact. Fetched with a partner token (only for the partner's own bookings), attendees
-        are named without their email addresses or ids. With `attendee=<speaker or contact id>` the invite
+        are named without their email addresses or ids. A request without a time has no invite yet (409).
+        With `attendee=<speaker or contact id>` the invite
         names only that person (422 if they are not on the booking; with a partner token, speakers only).
         """
         body = service.invite(Session(), g.principal, str(booking_id), current_app.config, attendee)

@@ -42,7 +42,7 @@ from api.calendar.models import Feed
 from api.db import utcnow
 from api.derived import state as data_state
 from api.derived.state import DataState
-from api.errors import NotFound, ValidationFailed
+from api.errors import Conflict, NotFound, ValidationFailed
 from api.speakers.models import Speaker
 from api.trusts.models import Trust
 from api.web import apply_sort
@@ -65,6 +65,8 @@ def invite(session: Session, principal: Principal, booking_id: str, config: Mapp
     )
     if booking is None or (principal.is_partner and booking.partner_id != principal.partner_id):
         raise NotFound("No booking with that id.")
+    if not booking.has_time:
+        raise Conflict("This request has no time yet, so there is no invite: the programme team sets its time first.")
     attendees = invite_attendees(booking, with_emails=not principal.is_partner, only=attendee_id)
     if attendee_id is not None and not attendees:
         raise ValidationFailed({"attendee": ["Not a speaker on this booking." if principal.is_partner
@@ -234,7 +236,7 @@ def _in_scope(table, scope: str, partnered: bool) -> list:
     conditions = [or_(
         and_(c.status != "cancelled", c.ends_at >= bindparam("history_from")),
         and_(c.status == "cancelled", c.cancelled_at >= bindparam("cancelled_from")),
-    )]
+    ), c.starts_at.is_not(None)]  # Booking.has_time: a request without a time is in no feed
     if scope == "trust":
         conditions.append(c.trust_id == bindparam("trust_id"))
     elif scope == "speaker":

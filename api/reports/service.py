@@ -217,7 +217,7 @@ def _add_stored(session: Session, totals: _Totals, months: list[str]) -> None:
 
 def programme_raw(session: Session, start: date | None, end: date | None) -> dict[str, Any]:
     """The programme report computed from the raw tables alone: the reference ``programme`` must equal."""
-    in_range = []
+    in_range = [Booking.has_time]  # a request without a time is in no period: reports count bookings by their time
     if start is not None:
         in_range.append(Booking.starts_at >= london_day_start(start))
     if end is not None:
