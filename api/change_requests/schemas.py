@@ -39,7 +39,7 @@ class ChangeRequestSchema(Schema):
     def _order(self, data, **_kwargs):
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
             raise ma.ValidationError("Must be after starts_at.", "ends_at")
-        for field in ("starts_at", "format"):
+        for field in ("starts_at", "ends_at", "format"):
             if field in data and data[field] is None:
                 raise ma.ValidationError("Leave it out to keep the booking's value.", field)
 
