@@ -238,6 +238,11 @@ def _raise_if_conflicts(session: Session, principal: Principal, found: list[dict
                                  conflicts=_as_seen_by(session, principal, found))
 
 
+def conflicts_as_seen_by(session: Session, principal: Principal, found: list[dict]) -> list[dict]:
+    """``find_conflicts``'s answer as the caller may see it (the dry-run check answers partners with it)."""
+    return _as_seen_by(session, principal, found)
+
+
 def _as_seen_by(session: Session, principal: Principal, found: list[dict]) -> list[dict]:
     """Conflicts as the caller may see them. A partner learns nothing of another party's booking: such a
     conflict keeps its kind and the speaker (one on the partner's own booking, whose public profile it

@@ -22,7 +22,6 @@ class Slots(MethodView):
     @blp.access(*READERS, "partner")
     @blp.arguments(SlotQuery, location="query", as_kwargs=True)
     @blp.response(200, CandidateSchema(many=True))
-    @blp.errors(403)
     def get(self, speaker_ids, trust_id, from_, to, duration, step, working_start, working_end, weekdays, limit,
             topic=None):
         """Find times when speakers and a trust are free
@@ -50,7 +49,7 @@ class Slots(MethodView):
 
 @blp.route("/check")
 class Check(MethodView):
-    @blp.access(*READERS)
+    @blp.access(*READERS, "partner")
     @blp.arguments(ProposalSchema, example={
         "trust_id": "5f0c6a43-4a1e-4f7a-9d4a-1c2b3d4e5f60", "starts_at": "2026-03-05T10:00:00Z",
         "speakers": [{"speaker_id": "0b7e5d1c-2f3a-4b5c-8d9e-0f1a2b3c4d5e"}]})
@@ -60,5 +59,8 @@ class Check(MethodView):
 
         The same checks a booking write makes — trust overlap, speaker overlap, speaker availability —
         without writing anything. Give `booking_id` when moving an existing booking.
+
+        Partners may check too (their own `booking_id` only; `override_availability` is 403): a conflict with
+        another party's booking shows as `booking_id: null` without times, as in a booking write's 409.
         """
-        return service.check(Session(), data)
+        return service.check_for(Session(), g.principal, data)

@@ -7,8 +7,10 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from api.auth import Principal
 from api.bookings.models import Booking, BookingSpeaker, Slot
-from api.errors import ValidationFailed
+from api.bookings.service import conflicts_as_seen_by
+from api.errors import Forbidden, ValidationFailed
 from api.scheduling.availability import available_intervals, covers
 from api.scheduling.conflicts import availability_exceptions, find_conflicts, weekly_windows
 from api.scheduling.slots import SpeakerCalendar, find_slots
@@ -159,3 +161,18 @@ def check(session: Session, data: dict) -> dict:
                                exclude_booking_id=data.get("booking_id"),
                                check_availability=not data.get("override_availability"))
     return {"ok": not conflicts, "conflicts": conflicts}
+
+
+def check_for(session: Session, principal: Principal, data: dict) -> dict:
+    """``check`` as the caller may see it: a partner moves only its own bookings, and learns nothing of another
+    party's booking (``booking_id: null``, no times), exactly as a booking write's 409 tells it."""
+    if principal.is_partner:
+        if data.get("override_availability"):
+            raise Forbidden("Only the programme team may book a speaker outside their availability.",
+                            errors={"override_availability": ["Partners may not set this field."]})
+        if data.get("booking_id") and session.scalar(select(Booking.id).where(
+                Booking.id == data["booking_id"], Booking.partner_id == principal.partner_id)) is None:
+            raise ValidationFailed({"booking_id": ["No booking with that id."]})
+    result = check(session, data)
+    result["conflicts"] = conflicts_as_seen_by(session, principal, result["conflicts"])
+    return result

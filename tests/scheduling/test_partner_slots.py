@@ -78,3 +78,34 @@ def test_speakers_and_topic_together_are_422_for_coordinators(coordinator, seede
     speaker = speaker_with()
     r = _slots(coordinator, f"speaker_ids={speaker.id}&topic=data&trust_id={trust.id}&{MONDAY}")
     assert r.status_code == 422 and "topic" in problem(r)["errors"]
+
+
+def test_partner_dry_run_check_is_redacted_like_a_409(partner, other_partner, coordinator, trust, make_trust, book,
+                                                      speaker_with):
+    speaker = speaker_with()
+    theirs = book(trust, at("2027-01-11", "09:00")).json  # the programme team's booking of the same trust
+    elsewhere = book(make_trust(), at("2027-01-11", "09:00")).json
+    coordinator.put(f"/api/v1/bookings/{elsewhere['id']}/speakers/{speaker.id}", json={})
+    proposal = {"trust_id": trust.id, "starts_at": at("2027-01-11", "10:00"), "speakers": [{"speaker_id": speaker.id}]}
+    r = partner.post("/api/v1/scheduling/check", json=proposal)
+    assert r.status_code == 200, r.json
+    assert r.json["ok"] is False
+    assert sorted(r.json["conflicts"], key=lambda c: c["kind"]) == [
+        {"kind": "speaker_overlap", "booking_id": None, "speaker_id": speaker.id},
+        {"kind": "trust_overlap", "booking_id": None, "speaker_id": None}]
+    text = r.get_data(as_text=True)
+    assert theirs["id"] not in text and elsewhere["id"] not in text and "2027-01-11T09:00" not in text
+    # A coordinator sees everything.
+    full = coordinator.post("/api/v1/scheduling/check", json=proposal).json
+    assert {c["booking_id"] for c in full["conflicts"]} == {theirs["id"], elsewhere["id"]}
+    # The partner's own booking shows as it is; another partner's booking id is an unknown reference.
+    mine = partner.post("/api/v1/bookings", json={"trust_id": trust.id, "starts_at": "2199-01-05T10:00:00Z"}).json
+    r = partner.post("/api/v1/scheduling/check", json={"trust_id": trust.id, "starts_at": "2199-01-05T11:00:00Z"})
+    assert r.json["conflicts"][0]["booking_id"] == mine["id"]
+    moved = partner.post("/api/v1/scheduling/check", json={"trust_id": trust.id, "booking_id": mine["id"],
+                                                           "starts_at": "2199-01-05T11:00:00Z"})
+    assert moved.json == {"ok": True, "conflicts": []}
+    r = other_partner.post("/api/v1/scheduling/check", json={"trust_id": trust.id, "booking_id": mine["id"],
+                                                             "starts_at": "2199-01-05T11:00:00Z"})
+    assert r.status_code == 422 and "booking_id" in problem(r)["errors"]
+    assert partner.post("/api/v1/scheduling/check", json={**proposal, "override_availability": True}).status_code == 403
