@@ -157,7 +157,8 @@ def test_partner_flow_with_a_generated_client_and_a_real_receiver(package, app, 
     coordinator.call("outcomes", "update_next_step", step_id=step_id,
                      body=coordinator.body("NextStepPatch", {"done": True}), if_match="*")
     [(kind, data)] = events()
-    assert (kind, data["id"], data["done"], data["changed_fields"]) == ("next_step.updated", str(step_id), True, ["done"])
+    assert (kind, data["id"], data["done"]) == ("next_step.updated", str(step_id), True)
+    assert data["changed_fields"] == ["done"]
 
     # Every delivery succeeded at its first attempt, and the attempts are listed.
     deliveries = partner.call("webhooks", "list_webhook_deliveries", webhook_id=hook.id, page_size=100).parsed

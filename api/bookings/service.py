@@ -32,7 +32,8 @@ MAX_LENGTH = timedelta(hours=12)
 WINDOW_HORIZON = timedelta(days=548)  # a request's preferred windows lie within 18 months
 # What a partner's write may name (SPEC, Roles). Naming anything else, even as null or [], is 403.
 PARTNER_CREATE_FIELDS = frozenset({"trust_id", "kind", "format", "status", "starts_at", "preferred_windows",
-                                   "ends_at", "timezone", "title", "location", "video_url", "topics", "brief", "external_ref"})
+                                   "ends_at", "timezone", "title", "location", "video_url", "topics", "brief",
+                                   "external_ref"})
 # On its `requested` bookings; `cancel_reason` only with `status: "cancelled"`.
 PARTNER_PATCH_FIELDS = PARTNER_CREATE_FIELDS - {"trust_id", "kind"} | {"cancel_reason"}
 # On a booking no longer `requested`: cancelling is all a partner may do.
@@ -235,15 +236,10 @@ def _raise_if_conflicts(session: Session, principal: Principal, found: list[dict
     if found:
         kinds = sorted({c["kind"].replace("_", " ") for c in found})
         raise SchedulingConflict(f"The booking would conflict: {', '.join(kinds)}.",
-                                 conflicts=_as_seen_by(session, principal, found))
+                                 conflicts=conflicts_as_seen_by(session, principal, found))
 
 
 def conflicts_as_seen_by(session: Session, principal: Principal, found: list[dict]) -> list[dict]:
-    """``find_conflicts``'s answer as the caller may see it (the dry-run check answers partners with it)."""
-    return _as_seen_by(session, principal, found)
-
-
-def _as_seen_by(session: Session, principal: Principal, found: list[dict]) -> list[dict]:
     """Conflicts as the caller may see them. A partner learns nothing of another party's booking: such a
     conflict keeps its kind and the speaker (one on the partner's own booking, whose public profile it
     reads) but gives `booking_id: null` and no times, once per kind and speaker (no count of bookings)."""

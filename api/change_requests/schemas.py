@@ -27,7 +27,8 @@ class ChangeRequestSchema(Schema):
     video_url = HttpUrl(allow_none=True, validate=ma.validate.Length(max=1000))
     message = Text(5000, metadata={"description": "What the partner would like, in words (alone or with changes).",
                                    "example": "The chair cannot make the morning; could we start at 14:00?"})
-    response = ma.fields.String(dump_only=True, allow_none=True, metadata={"description": "The programme team's answer."})
+    response = ma.fields.String(dump_only=True, allow_none=True,
+                                metadata={"description": "The programme team's answer."})
     resolved_at = Timestamp(dump_only=True, allow_none=True)
     created_at = Timestamp(dump_only=True)
     updated_at = Timestamp(dump_only=True)

@@ -159,6 +159,9 @@ _BOOKING_DATA = {
     "additionalProperties": True,
 }
 
+_TIMES = {"created_at": {"type": "string", "format": "date-time"},
+          "updated_at": {"type": "string", "format": "date-time"}}
+
 _CHANGES = {
     "changed_fields": {"type": "array", "items": {"type": "string"}, "minItems": 1,
                        "description": "The names of the fields this change changed (e.g. `starts_at`, `video_url`, "
@@ -194,7 +197,7 @@ _NEXT_STEP_DATA = {
         "description": {"type": "string"}, "owner": {"type": ["string", "null"]},
         "due_on": {"type": ["string", "null"], "format": "date"}, "done": {"type": "boolean"},
         "done_at": {"type": ["string", "null"], "format": "date-time"},
-        "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"},
+        **_TIMES,
         **_CHANGES,
     },
     "required": ["id", "booking_id", "changed_fields", "previous"],
@@ -216,7 +219,7 @@ _CHANGE_REQUEST_DATA = {
         "location": {"type": ["string", "null"]}, "video_url": {"type": ["string", "null"]},
         "message": {"type": ["string", "null"]}, "response": {"type": ["string", "null"]},
         "resolved_at": {"type": ["string", "null"], "format": "date-time"},
-        "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"},
+        **_TIMES,
     },
     "required": ["id", "booking_id", "status"],
     "additionalProperties": True,
@@ -236,7 +239,7 @@ _REGISTRATION_DATA = {
         "email": {"type": "string", "description": "Partner hooks: the email the partner gave."},
         "status": {"type": "string", "enum": ["registered", "waitlisted", "cancelled", "attended", "no_show"]},
         "position": {"type": ["integer", "null"], "description": "Place on the waiting list while `waitlisted`."},
-        "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"},
+        **_TIMES,
     },
     "required": ["id", "booking_id", "status"],
     "additionalProperties": True,
