@@ -108,6 +108,7 @@ def _register_blueprints(app: Flask) -> tuple[list, object]:
     from api.audit.routes import audit_blp
     from api.bookings.routes import blp as bookings_blp
     from api.calendar.routes import feed_files_blp, feeds_blp, invites_blp
+    from api.change_requests.routes import blp as change_requests_blp
     from api.health.routes import blp as health_blp
     from api.interactions.routes import blp as interactions_blp
     from api.mail.routes import blp as messages_blp
@@ -129,7 +130,8 @@ def _register_blueprints(app: Flask) -> tuple[list, object]:
     api_blueprints = [trusts_blp, topics_blp, speakers_blp, partners_blp, tokens_blp, bookings_blp,
                       scheduling_blp, outcomes_blp, feeds_blp, invites_blp, webhooks_blp, reports_blp,
                       interactions_blp, privacy_blp, audit_blp, feedback_blp,
-                      timeline_blp, registrations_blp, messages_blp]
+                      timeline_blp, registrations_blp, messages_blp,
+                      change_requests_blp]
     for blp in (health_blp, metrics_blp, feed_files_blp, *api_blueprints):
         api.register_blueprint(blp)
     for page_blp in (survey_pages, dashboard_blp):  # HTML pages, not API operations: not in the document

@@ -3,6 +3,7 @@
 from api.accounts.models import ApiToken, Partner  # noqa: F401
 from api.audit import AuditEvent  # noqa: F401
 from api.bookings.models import Booking, BookingRendering, BookingSpeaker, SpeakerFeedEvent  # noqa: F401
+from api.change_requests.models import ChangeRequest  # noqa: F401
 from api.calendar.models import Feed  # noqa: F401
 from api.derived.counters import CounterRow  # noqa: F401
 from api.feedback.models import SurveyLink, SurveyResponse  # noqa: F401

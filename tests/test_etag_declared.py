@@ -77,7 +77,7 @@ def _ok(response, status=200):
     return response.json
 
 
-def test_every_answer_declared_with_etag_sends_it(document, answers, coordinator, seeded_topics):
+def test_every_answer_declared_with_etag_sends_it(document, answers, coordinator, other_partner, seeded_topics):
     c = coordinator
     trust = _ok(c.post("/api/v1/trusts", json={"name": "ETag Trust", "ods_code": "ET1", "region": "london"}), 201)
     t = f"/api/v1/trusts/{trust['id']}"
@@ -121,6 +121,12 @@ def test_every_answer_declared_with_etag_sends_it(document, answers, coordinator
     _ok(c.patch(f"/api/v1/registrations/{place['id']}", json={"status": "attended"}))
     _ok(c.post(f"/api/v1/contacts/{contact['id']}/erase")), _ok(c.post(f"{s}/erase"))
     _ok(c.get("/api/v1/integrated-care-systems"))  # a list, but one that changes only with a release
+    ask = _ok(other_partner.post("/api/v1/bookings", json={"trust_id": trust["id"], "starts_at": "2199-03-05T10:00:00Z"}),
+              201)
+    _ok(c.patch(f"/api/v1/bookings/{ask['id']}", json={"status": "confirmed"}))
+    change = _ok(other_partner.post(f"/api/v1/bookings/{ask['id']}/change-requests", json={"message": "Later?"}), 201)
+    _ok(c.get(f"/api/v1/change-requests/{change['id']}")), _ok(c.patch(f"/api/v1/change-requests/{change['id']}",
+                                                                        json={"status": "declined"}))
 
     declared = declared_etag_operations(document)
     hit = {(m, p, code) for m, p, code, _ in answers if (m, p, code) in declared}

@@ -39,6 +39,7 @@ ONE_FIELD = {
     "/api/v1/webhooks/{webhook_id}": {"description": "CRM sync"},
     "/api/v1/interactions/{interaction_id}": {"summary": "Spoke to the chair again."},
     "/api/v1/registrations/{registration_id}": {"status": "cancelled"},
+    "/api/v1/change-requests/{change_request_id}": {"response": "Looking into it."},
 }
 ENUM_FIELDS = {"/api/v1/registrations/{registration_id}"}
 
@@ -53,7 +54,7 @@ def test_every_patchable_resource_is_covered():
 
 
 @pytest.fixture
-def resources(coordinator, seeded_topics):
+def resources(coordinator, other_partner, seeded_topics):
     """One of each patchable resource, with non-default values wherever the create schema has a default.
 
     Returns {PATCH path: (path parameters, URL to GET it)}."""
@@ -84,6 +85,11 @@ def resources(coordinator, seeded_topics):
     note = ok(c.post(f"/api/v1/trusts/{trust['id']}/interactions", json={
         "kind": "interview", "occurred_at": "2025-03-01T10:00:00Z", "summary": "Spoke to the chair.",
         "contact_ids": [contact["id"]], "booking_id": booking["id"]}))
+    asked = ok(other_partner.post("/api/v1/bookings", json={"trust_id": trust["id"],
+                                                            "starts_at": "2199-03-05T10:00:00Z"}))
+    ok(c.patch(f"/api/v1/bookings/{asked['id']}", json={"status": "confirmed"}, etag="*"), 200)
+    change = ok(other_partner.post(f"/api/v1/bookings/{asked['id']}/change-requests",
+                                   json={"video_url": "https://meet.example.org/b", "message": "New link"}))
     step = outcome["next_steps"][0]
     course = ok(c.post("/api/v1/bookings", json={"kind": "masterclass", "starts_at": "2025-04-05T10:00:00Z",
                                                  "status": "confirmed", "capacity": 5}))
@@ -91,6 +97,8 @@ def resources(coordinator, seeded_topics):
     return {
         "/api/v1/registrations/{registration_id}": ({"registration_id": place["id"]},
                                                     f"/api/v1/registrations/{place['id']}"),
+        "/api/v1/change-requests/{change_request_id}": ({"change_request_id": change["id"]},
+                                                        f"/api/v1/change-requests/{change['id']}"),
         "/api/v1/trusts/{trust_id}": ({"trust_id": trust["id"]}, f"/api/v1/trusts/{trust['id']}"),
         "/api/v1/contacts/{contact_id}": ({"contact_id": contact["id"]}, f"/api/v1/contacts/{contact['id']}"),
         "/api/v1/topics/{topic_id}": ({"topic_id": topic["id"]}, f"/api/v1/topics/{topic['id']}"),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text,
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text,
                         UniqueConstraint)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, Id, UTCDateTime, Versioned
@@ -52,6 +53,7 @@ class Booking(Versioned, Base):
     __table_args__ = (
         UniqueConstraint("partner_id", "external_ref"),
         CheckConstraint("starts_at < ends_at", name="range"),
+        CheckConstraint("(starts_at IS NULL) = (ends_at IS NULL)", name="timed"),
         Index("ix_bookings_trust_live_time", "trust_id", "live", "starts_at", "ends_at"),
         Index("ix_bookings_starts_at_id", "starts_at", "id"),
         CheckConstraint("capacity IS NULL OR capacity BETWEEN 1 AND 500", name="capacity"),
@@ -67,8 +69,11 @@ class Booking(Versioned, Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     live: Mapped[bool] = mapped_column(Boolean, default=True,
                                        comment="False once cancelled: only live bookings hold their time.")
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    starts_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), comment="NULL for a partner's request that has no time yet (see preferred_windows).")
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    preferred_windows: Mapped[list | None] = mapped_column(
+        JSON, comment="A partner's request: [{from, to}] (UTC text) it would like the session within.")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     title: Mapped[str] = mapped_column(String(300))
     location: Mapped[str | None] = mapped_column(String(500))
@@ -93,6 +98,17 @@ class Booking(Versioned, Base):
 
     # --- single-row rules ---------------------------------------------------------------------------
 
+    @hybrid_property
+    def has_time(self) -> bool:
+        """Whether the booking has a time. A request without one (``starts_at`` NULL) is in no feed, invite,
+        email, conflict check, ``from``/``to`` filter or report month: filter with ``Booking.has_time``."""
+        return self.starts_at is not None
+
+    @has_time.inplace.expression
+    @classmethod
+    def _has_time_expression(cls):
+        return cls.starts_at.is_not(None)
+
     def next_statuses(self) -> tuple[str, ...]:
         return TRANSITIONS[self.status]
 
@@ -108,7 +124,7 @@ class Booking(Versioned, Base):
                        ) -> tuple[dict[BookingSpeaker, tuple[datetime, datetime]], list[str]]:
         """Where each speaker's slot goes if the booking moves: own slots shift with the start, the rest take the
         new range; and the names of speakers whose slot would then fall outside the booking."""
-        delta = starts_at - self.starts_at
+        delta = starts_at - self.starts_at if self.has_time else None
         moved, outside = {}, []
         for slot in self.speakers:
             start, end = (slot.starts_at + delta, slot.ends_at + delta) if slot.own_slot else (starts_at, ends_at)

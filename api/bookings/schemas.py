@@ -42,6 +42,23 @@ class BookingSpeakerSchema(Schema):
     ends_at = Timestamp(dump_only=True)
 
 
+class PreferredWindowSchema(Schema):
+    from_ = SessionTime(data_key="from", required=True, metadata={"example": "2027-03-01T09:00:00Z"})
+    to = SessionTime(required=True, metadata={"example": "2027-03-05T17:00:00Z"})
+
+    @ma.validates_schema
+    def _order(self, data, **_kwargs):
+        if data.get("from_") and data.get("to") and data["to"] <= data["from_"]:
+            raise ma.ValidationError("Must be after from.", "to")
+
+
+class PreferredWindows(ma.fields.List):
+    """A request's windows: loaded as times, stored (and so dumped) as ``[{"from", "to"}]`` UTC texts."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else [dict(window) for window in value]
+
+
 class BookingSchema(Schema):
     id = ma.fields.String(dump_only=True, metadata={"format": "uuid"})
     trust_id = IdString(allow_none=True, metadata={
@@ -54,10 +71,17 @@ class BookingSchema(Schema):
     format = ma.fields.String(load_default="virtual", validate=ma.validate.OneOf(FORMATS))
     status = ma.fields.String(validate=ma.validate.OneOf(STATUSES), metadata={
         "description": "Defaults to `requested`. Partners may only create `requested` bookings."})
-    starts_at = SessionTime(required=True, metadata={"example": "2026-03-05T10:00:00Z"})
-    ends_at = SessionTime(metadata={"description": "Defaults to `starts_at` + 180 minutes; at most 12 hours "
-                                                   "after `starts_at` (422).",
-                                  "example": "2026-03-05T13:00:00Z"})
+    starts_at = SessionTime(allow_none=True, metadata={
+        "description": "Required unless `preferred_windows` is given: a request without a time stays `requested` "
+                       "with `starts_at: null` until the programme team sets one.",
+        "example": "2026-03-05T10:00:00Z"})
+    ends_at = SessionTime(allow_none=True, metadata={
+        "description": "Defaults to `starts_at` + 180 minutes; at most 12 hours after `starts_at` (422). "
+                       "Null while `starts_at` is.", "example": "2026-03-05T13:00:00Z"})
+    preferred_windows = PreferredWindows(
+        ma.fields.Nested(PreferredWindowSchema), allow_none=True, validate=ma.validate.Length(min=1, max=5),
+        metadata={"description": "A request without a time: 1–5 windows, each in the future and within 18 months, "
+                                 "in which the session could take place. Kept once a time is set."})
     timezone = TimeZoneName(metadata={"description": "IANA zone the session is held in; defaults to the trust's."})
     title = Text(300, allow_none=False, metadata={"description": "Defaults to `Board development session: <trust name>`."})
     location = Text(500, metadata={"description": "Required unless `format` is `virtual`.",

@@ -19,6 +19,7 @@ from api.bookings.events import booking_changed, snapshot
 from api.bookings.models import DEFAULT_CAPACITY, SEATED, Booking, BookingRendering, BookingSpeaker, Slot
 from api import derived
 from api.db import utcnow
+from api.fields import to_utc_text
 from api.derived import state as data_state
 from api.errors import Conflict, Forbidden, NotFound, SchedulingConflict, ValidationFailed
 from api.speakers.models import Speaker
@@ -28,17 +29,33 @@ from api.web import Redacted, apply_sort, etag_of, split_csv
 
 DEFAULT_LENGTH = timedelta(minutes=180)
 MAX_LENGTH = timedelta(hours=12)
+WINDOW_HORIZON = timedelta(days=548)  # a request's preferred windows lie within 18 months
 # What a partner's write may name (SPEC, Roles). Naming anything else, even as null or [], is 403.
-PARTNER_CREATE_FIELDS = frozenset({"trust_id", "kind", "format", "status", "starts_at", "ends_at", "timezone",
-                                   "title", "location", "video_url", "topics", "brief", "external_ref",
-                                   "capacity"})
+PARTNER_CREATE_FIELDS = frozenset({"trust_id", "kind", "format", "status", "starts_at", "preferred_windows",
+                                   "ends_at", "timezone", "title", "location", "video_url", "topics", "brief",
+                                   "external_ref", "capacity"})
 # On its `requested` bookings; `cancel_reason` only with `status: "cancelled"`.
 PARTNER_PATCH_FIELDS = PARTNER_CREATE_FIELDS - {"trust_id", "kind"} | {"cancel_reason"}
 # On a booking no longer `requested`: cancelling is all a partner may do.
 PARTNER_CANCEL_FIELDS = frozenset({"status", "cancel_reason"})
 TITLES = {"board_development": "Board development session", "masterclass": "Masterclass",
           "follow_up": "Follow-up session"}
-SORTS = {"id": Booking.id, "starts_at": Booking.starts_at, "created_at": Booking.created_at,
+
+
+class _StartsAt:
+    """Sorting by ``starts_at``: requests without a time come last, whichever the direction (SQLite and
+    PostgreSQL disagree on where NULLs go)."""
+
+    @staticmethod
+    def asc():
+        return Booking.starts_at.asc().nulls_last()
+
+    @staticmethod
+    def desc():
+        return Booking.starts_at.desc().nulls_last()
+
+
+SORTS = {"id": Booking.id, "starts_at": _StartsAt, "created_at": Booking.created_at,
          "updated_at": Booking.updated_at, "status": Booking.status, "title": Booking.title}
 
 
@@ -111,7 +128,7 @@ def list_bookings(principal: Principal, args: dict, columns: list | None = None)
         stmt = stmt.where(Booking.ends_at > args["from_"])
     if args.get("to"):
         stmt = stmt.where(Booking.starts_at < args["to"])
-    return apply_sort(stmt, args.get("sort"), SORTS, default=[Booking.starts_at])
+    return apply_sort(stmt, args.get("sort"), SORTS, default=[_StartsAt.asc()])
 
 
 def get_booking(session: Session, principal: Principal, booking_id: str) -> Booking:
@@ -228,14 +245,41 @@ def _future(principal: Principal, starts_at: datetime) -> None:
         raise ValidationFailed({"starts_at": ["A partner's booking must start in the future."]})
 
 
+def _windows(windows: list[dict] | None) -> list[dict] | None:
+    """A request's preferred windows, checked (each in the future and within 18 months) and kept as UTC text."""
+    if windows is None:
+        return None
+    now = utcnow()
+    errors = {}
+    for index, window in enumerate(windows):
+        if window["from_"] <= now:
+            errors[f"preferred_windows.{index}.from"] = ["Must be in the future."]
+        if window["to"] > now + WINDOW_HORIZON:
+            errors[f"preferred_windows.{index}.to"] = ["Must be within 18 months from now."]
+    if errors:
+        raise ValidationFailed(errors)
+    return [{"from": to_utc_text(w["from_"]), "to": to_utc_text(w["to"])} for w in windows]
+
+
+def _untimed_request(data: dict, status: str) -> None:
+    """A booking without a time is a request: it names preferred windows, no end, and stays `requested`."""
+    if not data.get("preferred_windows"):
+        raise ValidationFailed({"starts_at": ["Give starts_at, or preferred_windows for a request without a time."]})
+    if data.get("ends_at") is not None:
+        raise ValidationFailed({"ends_at": ["Give starts_at with ends_at."]})
+    if status != "requested":
+        raise Conflict("A booking without a time is `requested` until the programme team sets its time.",
+                       allowed=["requested"])
+
+
 def _raise_if_conflicts(session: Session, principal: Principal, found: list[dict]) -> None:
     if found:
         kinds = sorted({c["kind"].replace("_", " ") for c in found})
         raise SchedulingConflict(f"The booking would conflict: {', '.join(kinds)}.",
-                                 conflicts=_as_seen_by(session, principal, found))
+                                 conflicts=conflicts_as_seen_by(session, principal, found))
 
 
-def _as_seen_by(session: Session, principal: Principal, found: list[dict]) -> list[dict]:
+def conflicts_as_seen_by(session: Session, principal: Principal, found: list[dict]) -> list[dict]:
     """Conflicts as the caller may see them. A partner learns nothing of another party's booking: such a
     conflict keeps its kind and the speaker (one on the partner's own booking, whose public profile it
     reads) but gives `booking_id: null` and no times, once per kind and speaker (no count of bookings)."""
@@ -268,10 +312,15 @@ def create_booking(session: Session, principal: Principal, data: dict) -> Bookin
     masterclass = data["kind"] == "masterclass"
     _capacity(masterclass, data)
     trust = _trust(session, data.get("trust_id"), masterclass, live)
-    starts_at = data["starts_at"]
-    ends_at = data.get("ends_at") or starts_at + DEFAULT_LENGTH
-    _check_length(starts_at, ends_at)
-    _future(principal, starts_at)
+    data["preferred_windows"] = _windows(data.get("preferred_windows"))
+    starts_at = data.get("starts_at")
+    if starts_at is None:
+        _untimed_request(data, status)
+        ends_at = None
+    else:
+        ends_at = data.get("ends_at") or starts_at + DEFAULT_LENGTH
+        _check_length(starts_at, ends_at)
+        _future(principal, starts_at)
     if status == "delivered" and ends_at > utcnow():
         raise Conflict("A booking can only be `delivered` once the session has ended.")
     _require_location(data["format"], data.get("location"))
@@ -280,14 +329,15 @@ def create_booking(session: Session, principal: Principal, data: dict) -> Bookin
     partner_id = principal.partner_id if principal.is_partner else None
     _ensure_unique_ref(session, partner_id, data.get("external_ref"))
 
-    if live:
+    if live and starts_at is not None:
         if attendees:
             SCHEDULING.lock(session, [], [], [c.id for c in attendees])
         _raise_if_conflicts(session, principal, SCHEDULING.find_conflicts(
             session, trust_id=None if masterclass else trust.id, starts_at=starts_at, ends_at=ends_at, slots=[],
             contact_ids=[c.id for c in attendees]))
     default_title = f"{TITLES[data['kind']]}: {trust.name}" if trust else TITLES[data["kind"]]
-    data.update(ends_at=ends_at, timezone=data.get("timezone") or (trust.timezone if trust else "Europe/London"),
+    data.update(starts_at=starts_at, ends_at=ends_at,
+                timezone=data.get("timezone") or (trust.timezone if trust else "Europe/London"),
                 title=data.get("title") or default_title, trust_id=trust and trust.id)
     booking = Booking(**data, status=status, live=live, partner_id=partner_id, topics=topics,
                       attendees=attendees, speakers=[], sequence=0, cancelled_at=None if live else utcnow())
@@ -328,6 +378,35 @@ def _check_transition(principal: Principal, booking: Booking, new_status: str) -
         raise Conflict(f"A {booking.status} booking cannot become {new_status}.", allowed=list(booking.next_statuses()))
 
 
+def _new_time(booking: Booking, data: dict, new_status: str | None) -> tuple:
+    """The booking's (start, end) after this PATCH. A booking without a time keeps none until one is given (and
+    meanwhile may only be cancelled, 409 otherwise); a time once set is never taken away (422)."""
+    for field in ("starts_at", "ends_at"):
+        if field in data and data[field] is None:
+            if booking.has_time:
+                raise ValidationFailed({field: ["A booking's time can be changed but not removed."]})
+            del data[field]
+    if not booking.has_time and "starts_at" not in data:
+        if "ends_at" in data:
+            raise ValidationFailed({"ends_at": ["Give starts_at with ends_at."]})
+        if new_status not in (None, "cancelled"):
+            raise Conflict(f"This request has no time yet: set starts_at before it becomes {new_status}.",
+                           allowed=["cancelled"])
+        if "preferred_windows" in data and not data["preferred_windows"]:
+            raise ValidationFailed({"preferred_windows": ["A request without a time needs its windows."]})
+        return None, None
+    new_start = data.get("starts_at", booking.starts_at)
+    if "ends_at" in data:
+        new_end = data["ends_at"]
+    elif not booking.has_time:
+        new_end = new_start + DEFAULT_LENGTH
+    else:
+        new_end = booking.ends_at + (new_start - booking.starts_at)  # a new start keeps the length
+    if new_end <= new_start:
+        raise ValidationFailed({"ends_at": ["Must be after starts_at."]})
+    return new_start, new_end
+
+
 def update_booking(session: Session, principal: Principal, booking: Booking, data: dict) -> Booking:
     """Change fields and/or status; a new time moves the speakers' slots and re-checks everything."""
     data = dict(data)
@@ -344,14 +423,10 @@ def update_booking(session: Session, principal: Principal, booking: Booking, dat
         _check_transition(principal, booking, new_status)
     _check_kind_and_capacity(booking, data)
 
+    if "preferred_windows" in data:
+        data["preferred_windows"] = _windows(data["preferred_windows"])
     old_start, old_end = booking.starts_at, booking.ends_at
-    new_start = data.get("starts_at", old_start)
-    if "ends_at" in data:
-        new_end = data["ends_at"]
-    else:
-        new_end = old_end + (new_start - old_start)  # a new start keeps the length
-    if new_end <= new_start:
-        raise ValidationFailed({"ends_at": ["Must be after starts_at."]})
+    new_start, new_end = _new_time(booking, data, new_status)
     if (new_start, new_end) != (old_start, old_end):
         _check_length(new_start, new_end)
     if "starts_at" in data:
@@ -418,6 +493,8 @@ def put_speaker(session: Session, principal: Principal, booking: Booking, speake
     """Add a speaker to a booking or change their role/slot; checks overlap and availability."""
     if booking.status == "cancelled":
         raise Conflict("A cancelled booking cannot take speakers.")
+    if not booking.has_time:
+        raise Conflict("This request has no time yet: set starts_at before adding speakers.")
     speaker = session.get(Speaker, speaker_id)
     if speaker is None:
         raise NotFound("No speaker with that id.")

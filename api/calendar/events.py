@@ -125,7 +125,10 @@ def invite_attendees(booking: Booking, *, with_emails: bool, only: str | None = 
 
 
 def feed_vevent(booking: Booking, config: Mapping[str, Any]) -> str:
-    """The feed VEVENT: no attendees and no organizer, so no addresses at all."""
+    """The feed VEVENT: no attendees and no organizer, so no addresses at all. A request without a time has
+    none (an empty text, stored as rendered: feeds leave such bookings out)."""
+    if not booking.has_time:
+        return ""
     return render_vevent(event_data(booking, config))
 
 

@@ -76,7 +76,7 @@ class BookingInvite(MethodView):
                                       "once the booking is cancelled.",
                           headers={"ETag": {"description": "A strong ETag of this invite.",
                                             "schema": {"type": "string"}}})
-    @invites_blp.errors(404, 422)
+    @invites_blp.errors(404, 409, 422)
     def get(self, booking_id, attendee=None):
         """Download a booking's calendar invite
 
@@ -85,10 +85,10 @@ class BookingInvite(MethodView):
         `DTSTART`/`DTEND` carry the booking's `TZID` with a matching VTIMEZONE. `ORGANIZER` is the
         programme's address; there is an `ATTENDEE` per speaker (`ROLE=CHAIR` for facilitators) and per
         attendee contact. Fetched with a partner token (only for the partner's own bookings), attendees
-        are named without their email addresses or ids. With `attendee=<speaker or contact id>` the invite
-        names only that person (with a partner token, speakers only). For someone who was on the booking and
-        has been taken off it, it is their `METHOD:CANCEL` (`STATUS:CANCELLED`), so the entry leaves their
-        calendar; anyone else is 422.
+        are named without their email addresses or ids. A request without a time has no invite yet (409).
+        With `attendee=<speaker or contact id>` the invite names only that person (with a partner token,
+        speakers only). For someone who was on the booking and has been taken off it, it is their
+        `METHOD:CANCEL` (`STATUS:CANCELLED`), so the entry leaves their calendar; anyone else is 422.
         """
         body = service.invite(Session(), g.principal, str(booking_id), current_app.config, attendee)
         etag = service.strong_etag(body)

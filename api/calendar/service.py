@@ -46,7 +46,7 @@ from api.calendar.models import Feed
 from api.db import utcnow
 from api.derived import state as data_state
 from api.derived.counters import CounterRow
-from api.errors import Forbidden, NotFound, ValidationFailed
+from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from api.speakers.models import Speaker
 from api.trusts.models import Contact, Trust
 from api.web import apply_sort
@@ -70,6 +70,8 @@ def invite(session: Session, principal: Principal, booking_id: str, config: Mapp
     )
     if booking is None or not visible_to(principal, booking.partner_id, booking.kind):
         raise NotFound("No booking with that id.")
+    if not booking.has_time:
+        raise Conflict("This request has no time yet, so there is no invite: the programme team sets its time first.")
     attendees = invite_attendees(booking, with_emails=not principal.is_partner, only=attendee_id)
     if attendee_id is not None and not attendees:
         # Someone taken off the booking (or never on it): their copy is a CANCEL, so the entry leaves their calendar.
@@ -273,7 +275,7 @@ def _in_scope(table, scope: str, partnered: bool) -> list:
     conditions = [or_(
         and_(c.status != "cancelled", c.ends_at >= bindparam("history_from")),
         and_(c.status == "cancelled", c.cancelled_at >= bindparam("cancelled_from")),
-    )]
+    ), c.starts_at.is_not(None)]  # Booking.has_time: a request without a time is in no feed
     if scope == "trust":
         # Its own bookings, and the classes where its people hold a seat (SPEC, Calendar).
         conditions.append(or_(c.trust_id == bindparam("trust_id"), c.id.in_(

@@ -13,7 +13,7 @@ from api.bookings.models import Booking
 from api.db import utcnow
 from api.errors import Conflict, NotFound, ValidationFailed
 from api.outcomes.models import NextStep, Outcome
-from api.outcomes.schemas import OutcomeSchema
+from api.outcomes.schemas import NextStepSchema, OutcomeSchema
 from api.topics.service import resolve_slugs
 from api.web import Redacted, apply_sort
 
@@ -210,6 +210,13 @@ def update_next_step(session: Session, principal: Principal, step: NextStep, dat
         step.outcome.touch()  # the outcome's representation includes its steps
         session.flush()
         audit.record(session, principal, "next_step", step.id, "update", _jsonable(before), _jsonable(after))
+        changed = sorted(k for k in after if after[k] != before[k])
+        step_json, = present_steps(session, [step])
+        booking = session.get(Booking, step_json["booking_id"])
+        outbox.emit(session, "next_step.updated", entity_type="next_step", entity_id=step.id,
+                    partner_id=booking.partner_id,
+                    payload={**NextStepSchema().dump(step_json), "changed_fields": changed,
+                             "previous": {k: _jsonable(before)[k] for k in changed}})
     return step
 
 

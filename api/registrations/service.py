@@ -191,7 +191,7 @@ def update_registration(session: Session, principal: Principal, registration: Re
     if new_status not in TRANSITIONS[registration.status]:
         raise Conflict(f"A {registration.status} registration cannot become {new_status}.",
                        allowed=list(TRANSITIONS[registration.status]))
-    if new_status in ("attended", "no_show") and booking.ends_at > utcnow():
+    if new_status in ("attended", "no_show") and (booking.ends_at is None or booking.ends_at > utcnow()):
         raise Conflict("Attendance is recorded once the class has ended.")
     before = _snapshot(registration)
     freed = registration.status in SEATED and new_status == "cancelled"

@@ -237,7 +237,8 @@ def _resolve(session: Session) -> set[str]:
             if booking_id is not None:
                 query = query.join(key.class_, booking_id == Booking.id)
             for chunk in _chunks(sorted(wanted[kind])):
-                months.update(month_of(s) for s in session.scalars(query.where(key.in_(chunk))))
+                # A request without a time (starts_at NULL) is in no month.
+                months.update(month_of(s) for s in session.scalars(query.where(key.in_(chunk))) if s is not None)
     if ALL in months:
         # Months without a row are stale anyway: bumping every existing row covers every month.
         months.discard(ALL)

@@ -115,8 +115,9 @@ class _Totals:
 
 
 def _in_range(start: date | None, end: date | None) -> list:
-    """Bookings starting in [start, end] (London dates, both inclusive)."""
-    in_range = []
+    """Bookings starting in [start, end] (London dates, both inclusive); a request without a time is in no period:
+    reports count bookings by their time."""
+    in_range = [Booking.has_time]
     if start is not None:
         in_range.append(Booking.starts_at >= london_day_start(start))
     if end is not None:

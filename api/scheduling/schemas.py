@@ -23,6 +23,10 @@ class SlotQuery(Schema):
     speaker_ids = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000), metadata={
         "description": "Comma-separated speaker ids; every one must be available and free.", "example": "a,b"})
     trust_id = IdString(required=True)
+    topic = ma.fields.String(validate=ma.validate.Length(min=1, max=64), metadata={
+        "description": "Instead of `speaker_ids` (and the partner's way): times when at least one active speaker "
+                       "on this topic (a slug) is available and free. Without either, any active speaker.",
+        "example": "cyber-security"})
     from_ = SessionTime(data_key="from", required=True)
     to = SessionTime(required=True, metadata={"description": "At most 62 days after `from`."})
     duration = ma.fields.Integer(load_default=180, validate=ma.validate.Range(15, 1440),
@@ -46,6 +50,8 @@ class SlotQuery(Schema):
             errors["speaker_ids"] = ["Each id must be a UUID."]
         if len(ids) > 10:
             errors["speaker_ids"] = ["At most 10 speakers."]
+        if ids and data.get("topic") is not None:
+            errors["topic"] = ["Name speaker_ids or a topic, not both."]
         try:
             data["weekdays"] = sorted({int(d) for d in split_csv(data["weekdays"])})
             if not data["weekdays"] or not all(0 <= d <= 6 for d in data["weekdays"]):

@@ -7,12 +7,15 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from api.auth import Principal
 from api.bookings.models import Booking, BookingSpeaker, Slot
-from api.errors import ValidationFailed
+from api.bookings.service import conflicts_as_seen_by
+from api.errors import Forbidden, ValidationFailed
 from api.scheduling.availability import available_intervals, covers
 from api.scheduling.conflicts import availability_exceptions, find_conflicts, weekly_windows
 from api.scheduling.slots import SpeakerCalendar, find_slots
 from api.speakers.models import Speaker
+from api.topics.models import Topic
 from api.trusts.models import Trust
 
 DEFAULT_LENGTH = timedelta(minutes=180)
@@ -66,33 +69,74 @@ def _speakers(session: Session, ids: list[str], field: str) -> dict[str, Speaker
     return found
 
 
-def candidate_slots(session: Session, *, speaker_ids: list[str], trust_id: str, start: datetime, end: datetime,
-                    duration: timedelta, step: timedelta, working_start: time, working_end: time,
-                    weekdays: list[int], limit: int) -> list[dict]:
-    """Times when every speaker is available and free and the trust is free, earliest first."""
-    trust = _trust(session, trust_id)
-    speakers = _speakers(session, speaker_ids, "speaker_ids")
+def _busy(session: Session, speaker_ids: list[str], start: datetime, end: datetime) -> dict[str, list]:
+    """Each speaker's live slots overlapping [start, end)."""
     busy: dict[str, list] = {i: [] for i in speaker_ids}
     if speaker_ids:
         for row in session.execute(select(BookingSpeaker.speaker_id, BookingSpeaker.starts_at, BookingSpeaker.ends_at)
                                    .where(BookingSpeaker.speaker_id.in_(speaker_ids), BookingSpeaker.live.is_(True),
                                           BookingSpeaker.starts_at < end, BookingSpeaker.ends_at > start)):
             busy[row.speaker_id].append((row.starts_at, row.ends_at))
-    trust_busy = [(row.starts_at, row.ends_at) for row in session.execute(
+    return busy
+
+
+def _trust_busy(session: Session, trust: Trust, start: datetime, end: datetime) -> list:
+    # A request without a time holds none: the overlap test leaves its NULL start out.
+    return [(row.starts_at, row.ends_at) for row in session.execute(
         select(Booking.starts_at, Booking.ends_at).where(
             Booking.trust_id == trust.id, Booking.live.is_(True), Booking.starts_at < end, Booking.ends_at > start))]
-    calendars = {
+
+
+def _calendars(speakers: dict[str, Speaker], busy: dict[str, list], start: datetime,
+               end: datetime) -> dict[str, SpeakerCalendar]:
+    return {
         sid: SpeakerCalendar(
-            tz=speakers[sid].timezone,
-            available=available_intervals(speakers[sid].timezone, weekly_windows(speakers[sid]),
-                                          availability_exceptions(speakers[sid]), start, end),
+            tz=speaker.timezone,
+            available=available_intervals(speaker.timezone, weekly_windows(speaker),
+                                          availability_exceptions(speaker), start, end),
             busy=busy[sid])
-        for sid in speaker_ids
+        for sid, speaker in speakers.items()
     }
+
+
+def candidate_slots(session: Session, *, speaker_ids: list[str], trust_id: str, start: datetime, end: datetime,
+                    duration: timedelta, step: timedelta, working_start: time, working_end: time,
+                    weekdays: list[int], limit: int) -> list[dict]:
+    """Times when every speaker is available and free and the trust is free, earliest first."""
+    trust = _trust(session, trust_id)
+    speakers = _speakers(session, speaker_ids, "speaker_ids")
+    calendars = _calendars({sid: speakers[sid] for sid in speaker_ids}, _busy(session, speaker_ids, start, end),
+                           start, end)
     found = find_slots(start=start, end=end, duration=duration, trust_tz=trust.timezone, speakers=calendars,
-                       trust_busy=trust_busy, step=step, working_start=working_start, working_end=working_end,
-                       weekdays=weekdays, limit=limit)
+                       trust_busy=_trust_busy(session, trust, start, end), step=step, working_start=working_start,
+                       working_end=working_end, weekdays=weekdays, limit=limit)
     return [{"starts_at": s.starts_at, "ends_at": s.ends_at, "local_times": s.local_times} for s in found]
+
+
+def topic_slots(session: Session, *, trust_id: str, topic: str | None, start: datetime, end: datetime,
+                duration: timedelta, step: timedelta, working_start: time, working_end: time,
+                weekdays: list[int], limit: int) -> list[dict]:
+    """Times when the trust is free and at least one active speaker (on ``topic``, if given) is available and
+    free, earliest first: the partner's slot finder. The answer is times only: which speaker is free, and
+    whose bookings make the others busy, is never said (``local_times`` is empty)."""
+    trust = _trust(session, trust_id)
+    candidates = select(Speaker).where(Speaker.active.is_(True))
+    if topic is not None:
+        if session.scalar(select(Topic.id).where(Topic.slug == topic)) is None:
+            raise ValidationFailed({"topic": [f"No topic {topic!r}."]})
+        candidates = candidates.where(Speaker.topics.any(Topic.slug == topic))
+    speakers = {s.id: s for s in session.scalars(
+        candidates.options(selectinload(Speaker.weekly), selectinload(Speaker.exceptions)))}
+    calendars = _calendars(speakers, _busy(session, list(speakers), start, end), start, end)
+    trust_busy = _trust_busy(session, trust, start, end)
+    times: set[tuple[datetime, datetime]] = set()
+    for sid, calendar in calendars.items():
+        # Each speaker's earliest `limit` times hold the earliest `limit` of the union.
+        found = find_slots(start=start, end=end, duration=duration, trust_tz=trust.timezone,
+                           speakers={sid: calendar}, trust_busy=trust_busy, step=step, working_start=working_start,
+                           working_end=working_end, weekdays=weekdays, limit=limit)
+        times.update((s.starts_at, s.ends_at) for s in found)
+    return [{"starts_at": a, "ends_at": b, "local_times": {}} for a, b in sorted(times)[:limit]]
 
 
 def check(session: Session, data: dict) -> dict:
@@ -117,3 +161,18 @@ def check(session: Session, data: dict) -> dict:
                                exclude_booking_id=data.get("booking_id"),
                                check_availability=not data.get("override_availability"))
     return {"ok": not conflicts, "conflicts": conflicts}
+
+
+def check_for(session: Session, principal: Principal, data: dict) -> dict:
+    """``check`` as the caller may see it: a partner moves only its own bookings, and learns nothing of another
+    party's booking (``booking_id: null``, no times), exactly as a booking write's 409 tells it."""
+    if principal.is_partner:
+        if data.get("override_availability"):
+            raise Forbidden("Only the programme team may book a speaker outside their availability.",
+                            errors={"override_availability": ["Partners may not set this field."]})
+        if data.get("booking_id") and session.scalar(select(Booking.id).where(
+                Booking.id == data["booking_id"], Booking.partner_id == principal.partner_id)) is None:
+            raise ValidationFailed({"booking_id": ["No booking with that id."]})
+    result = check(session, data)
+    result["conflicts"] = conflicts_as_seen_by(session, principal, result["conflicts"])
+    return result

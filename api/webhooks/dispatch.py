@@ -36,8 +36,12 @@ def data_for(endpoint: WebhookEndpoint, event_type: str, data: dict[str, Any]) -
     """The event's ``data`` as this endpoint's owner may see it, or None if it may not hear it at all."""
     if endpoint.partner_id is None:
         return data  # programme-wide hooks belong to coordinators, who see everything
+    if event_type == "booking.change_requested" or event_type.startswith("change_request."):
+        return data  # the partner's own request, as it reads it through the API
     if event_type.startswith("booking."):
-        return {k: v for k, v in data.items() if k not in PARTNER_HIDDEN_BOOKING_FIELDS}
+        return _partner_booking(event_type, data)
+    if event_type == "next_step.updated":
+        return data  # partners read their bookings' next steps
     if event_type == "outcome.recorded":
         return {k: data[k] for k in PARTNER_OUTCOME_FIELDS if k in data}
     if event_type == "registration.changed":
@@ -47,10 +51,25 @@ def data_for(endpoint: WebhookEndpoint, event_type: str, data: dict[str, Any]) -
     return None  # anything else (contact.erased, future types) is not for partners until decided
 
 
+def _partner_booking(event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """A booking event for its partner: without the hidden fields, also in ``changed_fields`` and ``previous``;
+    an update that changed only hidden fields is not sent at all."""
+    out = {k: v for k, v in data.items() if k not in PARTNER_HIDDEN_BOOKING_FIELDS}
+    if "changed_fields" in data:
+        out["changed_fields"] = [f for f in data["changed_fields"] if f not in PARTNER_HIDDEN_BOOKING_FIELDS]
+        out["previous"] = {k: v for k, v in (data.get("previous") or {}).items()
+                           if k not in PARTNER_HIDDEN_BOOKING_FIELDS}
+        if event_type == "booking.updated" and not out["changed_fields"]:
+            return None
+    return out
+
+
 def hears(endpoint: WebhookEndpoint, event: OutboxEvent) -> bool:
     """Whether an active endpoint subscribes to this event and may hear about its object."""
     if not endpoint.active or event.type not in (endpoint.events or []):
         return False
+    if endpoint.created_at is not None and event.occurred_at < endpoint.created_at:
+        return False  # an endpoint hears only what happened after it was created
     return endpoint.partner_id is None or endpoint.partner_id == event.partner_id
 
 

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from api.db import Base, Id, UTCDateTime, Versioned, utcnow
 
 EVENT_TYPES = ("booking.created", "booking.updated", "booking.status_changed", "booking.cancelled",
-               "outcome.recorded", "contact.erased", "registration.changed")
+               "outcome.recorded", "contact.erased", "next_step.updated", "booking.change_requested",
+               "change_request.resolved", "registration.changed")
 
 
 class WebhookEndpoint(Versioned, Base):

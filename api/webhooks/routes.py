@@ -20,6 +20,8 @@ from api.web import (
 )
 from api.webhooks import service
 from api.webhooks.schemas import (
+    AttemptListArgs,
+    AttemptSchema,
     DeliveryListArgs,
     DeliverySchema,
     NewWebhookSchema,
@@ -195,3 +197,23 @@ class RetryDelivery(MethodView):
         endpoint = service.get_endpoint(session, g.principal, str(webhook_id))
         delivery = service.get_delivery(session, endpoint, str(delivery_id))
         return service.retry_delivery(session, endpoint, delivery, utcnow())
+
+
+@blp.route("/<uuid:webhook_id>/deliveries/<uuid:delivery_id>/attempts")
+class DeliveryAttempts(MethodView):
+    @blp.access(*ALL_ROLES)
+    @blp.arguments(AttemptListArgs, location="query", as_kwargs=True)
+    @blp.response(200, AttemptSchema(many=True))
+    @blp.paginate()
+    @blp.errors(404)
+    def get(self, webhook_id, delivery_id, pagination_parameters, **args):
+        """List every attempt of a delivery
+
+        Oldest first: when it was made (`attempted_at`), the HTTP status the receiver answered (null when no
+        answer came: a timeout, a refused connection, a refused address), how long it took (`duration_ms`) and
+        the error (null on success). `updated_since` filters on `attempted_at`. Another partner's webhook is 404.
+        """
+        session = Session()
+        endpoint = service.get_endpoint(session, g.principal, str(webhook_id))
+        delivery = service.get_delivery(session, endpoint, str(delivery_id))
+        return paginate(session, service.list_attempts(delivery, args), pagination_parameters)

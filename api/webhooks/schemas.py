@@ -71,10 +71,15 @@ class WebhookListArgs(ListArgs):
 
 
 class AttemptSchema(Schema):
+    id = ma.fields.String(dump_only=True, metadata={"format": "uuid"})
     attempted_at = Timestamp()
     status_code = ma.fields.Integer(allow_none=True, metadata={"description": "Null when no response arrived."})
-    duration_ms = ma.fields.Integer()
-    error = ma.fields.String(allow_none=True)
+    duration_ms = ma.fields.Integer(metadata={"description": "From connecting to the end of the answer."})
+    error = ma.fields.String(allow_none=True, metadata={"description": "Null when the attempt succeeded."})
+
+
+class AttemptListArgs(ListArgs):
+    pass
 
 
 class DeliverySchema(Schema):
@@ -132,8 +137,11 @@ _BOOKING_DATA = {
         "kind": {"type": "string", "enum": ["board_development", "masterclass", "follow_up"]},
         "format": {"type": "string", "enum": ["virtual", "in_person", "hybrid"]},
         "status": {"type": "string", "enum": ["requested", "provisional", "confirmed", "delivered", "cancelled"]},
-        "starts_at": {"type": "string", "format": "date-time"},
-        "ends_at": {"type": "string", "format": "date-time"},
+        "starts_at": {"type": ["string", "null"], "format": "date-time",
+                      "description": "Null while a request has no time yet."},
+        "ends_at": {"type": ["string", "null"], "format": "date-time"},
+        "preferred_windows": {"type": ["array", "null"], "items": {"type": "object", "properties": {
+            "from": {"type": "string", "format": "date-time"}, "to": {"type": "string", "format": "date-time"}}}},
         "timezone": {"type": "string"},
         "title": {"type": "string"},
         "location": {"type": ["string", "null"]},
@@ -148,6 +156,92 @@ _BOOKING_DATA = {
         "created_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
     },
+    "additionalProperties": True,
+}
+
+_TIMES = {"created_at": {"type": "string", "format": "date-time"},
+          "updated_at": {"type": "string", "format": "date-time"}}
+
+_CHANGES = {
+    "changed_fields": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                       "description": "The names of the fields this change changed (e.g. `starts_at`, `video_url`, "
+                                      "`speakers`)."},
+    "previous": {"type": "object", "additionalProperties": True,
+                 "description": "The changed fields' values before the change, by name."},
+}
+
+_BOOKING_UPDATED_DATA = {
+    **_BOOKING_DATA,
+    "description": _BOOKING_DATA["description"] + " `changed_fields` names what changed and `previous` holds the "
+                   "old values. A status change that also changed other fields sends `booking.status_changed` and "
+                   "this event for the other fields.",
+    "properties": {**_BOOKING_DATA["properties"], **_CHANGES},
+    "required": ["id", "changed_fields", "previous"],
+}
+
+_BOOKING_STATUS_DATA = {
+    **_BOOKING_DATA,
+    "properties": {**_BOOKING_DATA["properties"], "previous_status": {
+        "type": "string", "enum": ["requested", "provisional", "confirmed", "delivered", "cancelled"]}},
+    "required": ["id", "status", "previous_status"],
+}
+
+_NEXT_STEP_DATA = {
+    "type": "object",
+    "description": "A next step of a delivered booking's outcome was changed (e.g. ticked done) through "
+                   "`PATCH /api/v1/next-steps/{id}`, as `GET /api/v1/next-steps/{id}` shows it, with "
+                   "`changed_fields` and `previous`. Partner hooks hear about their own bookings' steps.",
+    "properties": {
+        "id": {"type": "string", "format": "uuid"}, "outcome_id": {"type": "string", "format": "uuid"},
+        "booking_id": {"type": "string", "format": "uuid"}, "trust_id": {"type": "string", "format": "uuid"},
+        "description": {"type": "string"}, "owner": {"type": ["string", "null"]},
+        "due_on": {"type": ["string", "null"], "format": "date"}, "done": {"type": "boolean"},
+        "done_at": {"type": ["string", "null"], "format": "date-time"},
+        **_TIMES,
+        **_CHANGES,
+    },
+    "required": ["id", "booking_id", "changed_fields", "previous"],
+    "additionalProperties": True,
+}
+
+_CHANGE_REQUEST_DATA = {
+    "type": "object",
+    "description": "A change request as `GET /api/v1/change-requests/{id}` shows it. Only the fields named in "
+                   "`requested_fields` are asked to change.",
+    "properties": {
+        "id": {"type": "string", "format": "uuid"}, "booking_id": {"type": "string", "format": "uuid"},
+        "partner_id": {"type": ["string", "null"], "format": "uuid"},
+        "status": {"type": "string", "enum": ["open", "accepted", "declined"]},
+        "requested_fields": {"type": "array", "items": {"type": "string"}},
+        "starts_at": {"type": ["string", "null"], "format": "date-time"},
+        "ends_at": {"type": ["string", "null"], "format": "date-time"},
+        "format": {"type": ["string", "null"], "enum": ["virtual", "in_person", "hybrid", None]},
+        "location": {"type": ["string", "null"]}, "video_url": {"type": ["string", "null"]},
+        "message": {"type": ["string", "null"]}, "response": {"type": ["string", "null"]},
+        "resolved_at": {"type": ["string", "null"], "format": "date-time"},
+        **_TIMES,
+    },
+    "required": ["id", "booking_id", "status"],
+    "additionalProperties": True,
+}
+
+_REGISTRATION_DATA = {
+    "type": "object",
+    "description": "A masterclass registration was made or changed (registered, waitlisted, moved up from the "
+                   "waiting list, cancelled, attended, no-show), as `GET /api/v1/registrations/{id}` shows it to "
+                   "the subscriber. Partner hooks hear only about registrations they made, with the `name` and "
+                   "`email` they gave and without `contact_id`.",
+    "properties": {
+        "id": {"type": "string", "format": "uuid"}, "booking_id": {"type": "string", "format": "uuid"},
+        "contact_id": {"type": "string", "format": "uuid", "description": "Programme-wide hooks only."},
+        "trust_id": {"type": ["string", "null"], "format": "uuid"},
+        "name": {"type": "string", "description": "Partner hooks: the name the partner gave."},
+        "email": {"type": "string", "description": "Partner hooks: the email the partner gave."},
+        "status": {"type": "string", "enum": ["registered", "waitlisted", "cancelled", "attended", "no_show"]},
+        "position": {"type": ["integer", "null"], "description": "Place on the waiting list while `waitlisted`."},
+        **_TIMES,
+    },
+    "required": ["id", "booking_id", "status"],
     "additionalProperties": True,
 }
 
@@ -187,10 +281,15 @@ _PING_DATA = {"type": "object", "properties": {"webhook_id": {"type": "string", 
 
 _EVENTS = {
     "booking.created": ("A booking was created", _BOOKING_DATA),
-    "booking.updated": ("A booking's details, speakers or attendees changed", _BOOKING_DATA),
-    "booking.status_changed": ("A booking moved to another status (e.g. requested to confirmed)", _BOOKING_DATA),
-    "booking.cancelled": ("A booking was cancelled", _BOOKING_DATA),
+    "booking.updated": ("A booking's details, time, speakers or attendees changed", _BOOKING_UPDATED_DATA),
+    "booking.status_changed": ("A booking moved to another status (e.g. requested to confirmed)",
+                               _BOOKING_STATUS_DATA),
+    "booking.cancelled": ("A booking was cancelled", _BOOKING_STATUS_DATA),
     "outcome.recorded": ("A delivered booking's outcome was recorded or changed", _OUTCOME_DATA),
+    "next_step.updated": ("A next step was changed or ticked done", _NEXT_STEP_DATA),
+    "booking.change_requested": ("A partner asked to change a booking", _CHANGE_REQUEST_DATA),
+    "change_request.resolved": ("A change request was accepted or declined", _CHANGE_REQUEST_DATA),
+    "registration.changed": ("A masterclass registration was made or changed", _REGISTRATION_DATA),
     "contact.erased": ("A contact was erased (programme-wide hooks only)", _CONTACT_ERASED_DATA),
     "registration.changed": ("A masterclass registration was made or changed status", _REGISTRATION_DATA),
     "ping": ("A test event, sent by POST /api/v1/webhooks/{id}/test", _PING_DATA),
@@ -219,6 +318,7 @@ def register_openapi(spec) -> None:
         name = "WebhookEvent" + "".join(part.title() for part in event_type.replace(".", "_").split("_"))
         spec.components.schema(name, _event_schema(event_type, data))
         webhooks[event_type] = {"post": {
+            "operationId": "on_" + event_type.replace(".", "_"),
             "summary": summary,
             "description": (
                 f"POSTed as JSON to each active hook subscribed to `{event_type}`. Answer any 2xx within 10 seconds "

@@ -14,7 +14,7 @@ from api.errors import Conflict, NotFound, ValidationFailed
 from api.outbox import OutboxEvent
 from api.web import apply_sort
 from api.webhooks import dispatch, signing, ssrf
-from api.webhooks.models import WebhookDelivery, WebhookEndpoint
+from api.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 SECRET_GRACE = timedelta(hours=24)
 COORDINATOR_ONLY_EVENTS = frozenset({"contact.erased"})
@@ -22,6 +22,7 @@ AUDIT_FIELDS = ("url", "events", "description", "active", "disabled_reason")
 
 ENDPOINT_SORTS = {"id": WebhookEndpoint.id, "created_at": WebhookEndpoint.created_at,
                   "updated_at": WebhookEndpoint.updated_at, "url": WebhookEndpoint.url}
+ATTEMPT_SORTS = {"id": WebhookAttempt.id, "attempted_at": WebhookAttempt.attempted_at}
 DELIVERY_SORTS = {"id": WebhookDelivery.id, "created_at": WebhookDelivery.created_at,
                   "next_attempt_at": WebhookDelivery.next_attempt_at}
 
@@ -180,3 +181,11 @@ def retry_delivery(session: Session, endpoint: WebhookEndpoint, delivery: Webhoo
     delivery.next_attempt_at = now
     session.flush()
     return delivery
+
+
+def list_attempts(delivery: WebhookDelivery, args: dict) -> Select:
+    """Every attempt of one delivery, oldest first (``sort=-attempted_at`` for newest first)."""
+    stmt = select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery.id)
+    if "updated_since" in args:
+        stmt = stmt.where(WebhookAttempt.attempted_at >= args["updated_since"])
+    return apply_sort(stmt, args.get("sort"), ATTEMPT_SORTS, default=[WebhookAttempt.attempted_at])

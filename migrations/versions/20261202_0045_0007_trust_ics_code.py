@@ -1,7 +1,7 @@
 """trusts.ics_code: the trust's integrated care system, mapped from the free-text ics
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02 00:45:00
 
 Adds ``trusts.ics_code`` (the ODS code of the system's integrated care board, ``api.trusts.ics``) and fills
@@ -18,7 +18,7 @@ from api.trusts.ics import match
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -71,8 +71,10 @@ def test_slot_query_validation(coordinator, trust, speaker_with):
         assert field in problem(r)["errors"], (query, r.json)
 
 
-def test_partners_may_not_search_slots(partner, trust):
-    assert _slots(partner, f"trust_id={trust.id}&{RANGE}").status_code == 403
+def test_partners_may_not_name_speakers_in_the_slot_finder(partner, trust, speaker_with):
+    speaker = speaker_with()
+    assert _slots(partner, f"speaker_ids={speaker.id}&trust_id={trust.id}&{RANGE}").status_code == 403
+    assert _slots(partner, f"trust_id={trust.id}&{RANGE}").status_code == 200  # by trust (and topic): see test_partner_slots
 
 
 def test_check_reports_without_writing(coordinator, viewer, trust, make_trust, book, speaker_with, db):
