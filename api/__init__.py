@@ -64,7 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     from api.bookings.service import register_scheduling
     from api.scheduling import conflicts, service as scheduling_service
     from api.speakers.service import register_availability
-    register_scheduling(conflicts.lock, conflicts.find_conflicts)  # booking writes check conflicts
+    register_scheduling(conflicts.lock, conflicts.find_conflicts, conflicts.trust_overlap)  # booking writes check conflicts
     from api.bookings.service import register_seats_added
     from api.registrations.service import fill_new_seats
     register_seats_added(fill_new_seats)  # a class's new seats go to its waiting list

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -66,6 +66,7 @@ class Scheduling:
 
     lock: Callable[..., None] | None = None
     find_conflicts: Callable[..., list[dict]] | None = None
+    trust_overlap: Callable[..., list] | None = None  # the trust rule as conditions on Booking (for an EXISTS)
     # A class's capacity grew: fill the new seats from its waiting list (``api.registrations``, which sits above).
     seats_added: Callable[[Session, Principal, Booking], Any] | None = None
 
@@ -73,8 +74,9 @@ class Scheduling:
 SCHEDULING = Scheduling()
 
 
-def register_scheduling(lock: Callable[..., None], find_conflicts: Callable[..., list[dict]]) -> None:
-    SCHEDULING.lock, SCHEDULING.find_conflicts = lock, find_conflicts
+def register_scheduling(lock: Callable[..., None], find_conflicts: Callable[..., list[dict]],
+                        trust_overlap: Callable[..., list]) -> None:
+    SCHEDULING.lock, SCHEDULING.find_conflicts, SCHEDULING.trust_overlap = lock, find_conflicts, trust_overlap
 
 
 def register_seats_added(fill: Callable[[Session, Principal, Booking], Any]) -> None:
@@ -311,7 +313,6 @@ def create_booking(session: Session, principal: Principal, data: dict) -> Bookin
     live = status != "cancelled"
     masterclass = data["kind"] == "masterclass"
     _capacity(masterclass, data)
-    trust = _trust(session, data.get("trust_id"), masterclass, live)
     data["preferred_windows"] = _windows(data.get("preferred_windows"))
     starts_at = data.get("starts_at")
     if starts_at is None:
@@ -324,16 +325,19 @@ def create_booking(session: Session, principal: Principal, data: dict) -> Bookin
     if status == "delivered" and ends_at > utcnow():
         raise Conflict("A booking can only be `delivered` once the session has ended.")
     _require_location(data["format"], data.get("location"))
+    checked = live and starts_at is not None
+    trust, clash = _trust(session, data.get("trust_id"), masterclass, live,
+                          (starts_at, ends_at) if checked and not masterclass else None)
     topics = _topics(session, data.pop("topics", []))
     attendees = _attendees(session, trust and trust.id, data.pop("attendee_ids", []))
     partner_id = principal.partner_id if principal.is_partner else None
     _ensure_unique_ref(session, partner_id, data.get("external_ref"))
 
-    if live and starts_at is not None:
+    if checked and (clash or attendees):  # nothing to find otherwise: a new booking has no speakers yet
         if attendees:
             SCHEDULING.lock(session, [], [], [c.id for c in attendees])
         _raise_if_conflicts(session, principal, SCHEDULING.find_conflicts(
-            session, trust_id=None if masterclass else trust.id, starts_at=starts_at, ends_at=ends_at, slots=[],
+            session, trust_id=trust.id if clash else None, starts_at=starts_at, ends_at=ends_at, slots=[],
             contact_ids=[c.id for c in attendees]))
     default_title = f"{TITLES[data['kind']]}: {trust.name}" if trust else TITLES[data["kind"]]
     data.update(starts_at=starts_at, ends_at=ends_at,
@@ -347,19 +351,26 @@ def create_booking(session: Session, principal: Principal, data: dict) -> Bookin
     return booking
 
 
-def _trust(session: Session, trust_id: str | None, masterclass: bool, live: bool) -> Trust | None:
-    """The booking's trust; only a masterclass may have none. A live booking locks its trust's row (see
-    api.scheduling.conflicts.lock) in the same statement that reads it."""
+def _trust(session: Session, trust_id: str | None, masterclass: bool, live: bool,
+           during: tuple[datetime, datetime] | None) -> tuple[Trust | None, bool]:
+    """The booking's trust (only a masterclass may have none), and whether the trust rule is hit ``during`` that
+    time (False when None: not checked). One statement: a live booking locks its trust's row (see
+    api.scheduling.conflicts.lock) in the statement that reads it, and asks whether any live booking of the
+    trust overlaps; only then does ``find_conflicts`` read which."""
     if trust_id is None:
         if masterclass:
-            return None
+            return None, False
         raise ValidationFailed({"trust_id": ["Missing data for required field (optional only for a masterclass)."]})
-    trust = session.get(Trust, trust_id, with_for_update=live)
-    if trust is None:
+    clash = (exists().where(*SCHEDULING.trust_overlap(Trust.id, *during)) if during is not None
+             else literal(False)).label("clash")
+    stmt = select(Trust, clash).where(Trust.id == trust_id)
+    row = session.execute(stmt.with_for_update(of=Trust) if live else stmt).first()
+    if row is None:
         raise ValidationFailed({"trust_id": ["No trust with that id."]})
+    trust, hit = row
     if trust.archived_at is not None:
         raise ValidationFailed({"trust_id": ["This trust is archived."]})
-    return trust
+    return trust, bool(hit)
 
 
 def _capacity(masterclass: bool, data: dict) -> None:

@@ -43,6 +43,16 @@ def _conflict(kind: str, booking_id: str | None, speaker_id: str | None, start: 
             "starts_at": to_utc_text(start), "ends_at": to_utc_text(end)}
 
 
+def trust_overlap(trust_id, starts_at: datetime, ends_at: datetime, exclude_booking_id: str | None = None) -> list:
+    """The trust rule as conditions on ``Booking``: a live booking of the trust (``trust_id``: a value or a column)
+    overlapping ``[starts_at, ends_at)``. Masterclasses are outside the rule, both ways."""
+    conditions = [Booking.trust_id == trust_id, Booking.live.is_(True), Booking.kind != "masterclass",
+                  Booking.starts_at < ends_at, Booking.ends_at > starts_at]
+    if exclude_booking_id:
+        conditions.append(Booking.id != exclude_booking_id)
+    return conditions
+
+
 def find_conflicts(session: Session, *, trust_id: str | None, starts_at: datetime, ends_at: datetime,
                    slots: list[Slot], exclude_booking_id: str | None = None,
                    check_availability: bool = True, contact_ids: Sequence[str] = ()) -> list[dict]:
@@ -56,10 +66,7 @@ def find_conflicts(session: Session, *, trust_id: str | None, starts_at: datetim
     found: list[dict] = attendee_conflicts(session, contact_ids, starts_at, ends_at, exclude_booking_id)
     if trust_id is not None:
         stmt = select(Booking.id, Booking.starts_at, Booking.ends_at).where(
-            Booking.trust_id == trust_id, Booking.live.is_(True),
-            Booking.starts_at < ends_at, Booking.ends_at > starts_at)
-        if exclude_booking_id:
-            stmt = stmt.where(Booking.id != exclude_booking_id)
+            *trust_overlap(trust_id, starts_at, ends_at, exclude_booking_id))
         for row in session.execute(stmt.order_by(Booking.starts_at, Booking.id)):
             found.append(_conflict("trust_overlap", row.id, None, row.starts_at, row.ends_at))
     if not slots:
