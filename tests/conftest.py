@@ -316,6 +316,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(base: str, process: subprocess.Popen, what: str, seconds: float = 60) -> None:
+    """Wait until a server just started answers ``/healthz``; kill it and fail if it does not in time."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{what} did not start")
+
+
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     """gunicorn with four workers on its own freshly migrated database (committed data)."""
@@ -329,18 +344,7 @@ def live_server(tmp_path_factory):
          "--log-level", "warning", "wsgi:app"],
         cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
-    import httpx
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError("live server did not start")
+    wait_healthy(base, process, "live server")
     yield LiveServer(url=base, database_url=url, process=process)
     process.terminate()
     process.wait(timeout=10)

@@ -18,7 +18,7 @@ from standardwebhooks import Webhook
 
 from tests.conftest import ROOT
 from tests.generated_client import generated_python_client
-from tests.webhooks.conftest import start_receiver
+from tests.webhooks.conftest import receiver  # noqa: F401 - the webhook tests' local receiver, as a fixture
 
 PACKAGE = "boardroom_partner_client"
 DOCUMENT = ROOT / "openapi" / "openapi.json"
@@ -30,14 +30,6 @@ PARTNER_EVENTS = ["booking.created", "booking.updated", "booking.status_changed"
 def package(tmp_path_factory):
     with generated_python_client(DOCUMENT, tmp_path_factory.mktemp("partner_client"), PACKAGE) as (package, _):
         yield package
-
-
-@pytest.fixture
-def receiver():
-    server = start_receiver()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 class Api:

@@ -83,3 +83,19 @@ def speaker_with(create_speaker, coordinator):
         return speaker
 
     return _make
+
+
+def statements_of(engine, call):
+    """Run ``call()`` and return its answer and the SQL statements it sent, but transaction control
+    (BEGIN, SAVEPOINT, RELEASE, ROLLBACK, COMMIT: the tests' own outer transaction shapes those)."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    listener = lambda *a: statements.append(a[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        response = call()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return response, [s for s in statements if s.lstrip().split(None, 1)[0].upper() not in
+                      ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")]

@@ -5,30 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import event
-
-from tests.bookings.conftest import iso
+from tests.bookings.conftest import iso, statements_of
 from tests.conftest import problem
-
-CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
-
-
-def _statements(engine, call):
-    statements: list[str] = []
-    listener = lambda *a: statements.append(a[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        response = call()
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return response, [s for s in statements if s.lstrip().split(None, 1)[0].upper() not in CONTROL]
-
 
 def test_a_new_booking_is_seven_statements_however_busy_its_trust(coordinator, engine, trust, book):
     start = datetime(2031, 3, 3, 10, tzinfo=timezone.utc)
     for day in range(1, 30):
         assert book(trust, iso(start + timedelta(days=day))).status_code == 201
-    r, queries = _statements(engine, lambda: book(trust, iso(start)))
+    r, queries = statements_of(engine, lambda: book(trust, iso(start)))
     assert r.status_code == 201, r.get_data(as_text=True)
     # token; the trust, locked, with whether any live booking of it overlaps; the booking; its audit entry; its
     # booking.created event; its stored renderings; the counters (report month and data state) in one upsert.

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import selectinload
 
-from tests.bookings.conftest import iso
+from tests.bookings.conftest import iso, statements_of as _statements
 
 
 def _schema_dump(db, ids: list[str], partner: bool) -> list[dict]:
@@ -105,18 +105,6 @@ def test_at_most_five_statements_whatever_the_page_size(coordinator, engine, tru
         assert len(queries) == 3, queries  # + BEGIN on SQLite in production: at most 5 statements
         r, queries = _statements(engine, lambda: coordinator.get(f"/api/v1/bookings?page_size={size}"))
         assert len(r.json) == size and len(queries) == 2, queries  # the count is cached until a write
-
-
-def _statements(engine, call):
-    statements: list[str] = []
-    listener = lambda *a: statements.append(a[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        response = call()
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return response, [s for s in statements if s.lstrip().split(None, 1)[0].upper() not in
-                      ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")]
 
 
 def test_get_fast_path_json_and_etag_equal_the_schema_dump(coordinator, partner, db, engine, make_trust, make_contact,

@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT, _database_url, _free_port, migrate
+from tests.conftest import ROOT, _database_url, _free_port, migrate, wait_healthy
 
 CHROMIUM = os.environ.get("BOARDROOM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -94,16 +93,7 @@ def server(tmp_path_factory):
     env.pop("REDIS_URL", None)
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
                                 "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError("server did not start")
+    wait_healthy(base, process, "server")
     yield Server(url=base, env=env)
     process.terminate()
     process.wait(timeout=20)
