@@ -53,7 +53,13 @@ class PreferredWindowSchema(Schema):
 
 
 class PreferredWindows(ma.fields.List):
-    """A request's windows: loaded as times, stored (and so dumped) as ``[{"from", "to"}]`` UTC texts."""
+    """A request's windows: loaded as times, stored (and so dumped) as ``[{"from", "to"}]`` UTC texts.
+
+    A window is whole in every body: a PATCH (whose schema is partial) replaces the list, and marshmallow would
+    otherwise pass its partial loading down to each window and let one without ``to`` through."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **{**kwargs, "partial": False})
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else [dict(window) for window in value]

@@ -131,6 +131,16 @@ def test_partner_edits_its_request_and_its_time_must_be_in_the_future(request_bo
     assert r.status_code == 200 and r.json["status"] == "requested"
 
 
+def test_a_patch_takes_only_whole_windows(request_booking, partner, coordinator):
+    b = request_booking().json
+    half = [{"from": windows(12)[0]["from"]}]
+    for client in (partner, coordinator):
+        r = client.patch(f"/api/v1/bookings/{b['id']}", json={"preferred_windows": half}, headers={"If-Match": "*"})
+        assert r.status_code == 422, r.json
+        assert problem(r)["errors"] == {"preferred_windows.0.to": ["Missing data for required field."]}
+    assert coordinator.get(f"/api/v1/bookings/{b['id']}").json["preferred_windows"] == windows(8, 9)
+
+
 def test_report_leaves_untimed_requests_out(request_booking, coordinator):
     request_booking()
     report = coordinator.get("/api/v1/reports/programme").json
