@@ -282,10 +282,12 @@ def _person(session: Session, principal: Principal, data: dict) -> tuple[Contact
 
 
 def _lock(session: Session, booking: Booking, contact_ids: list[str]) -> None:
-    """People first, then the class (one order for every writer); SQLite already holds its write lock."""
-    lock(session, [], [], contact_ids)
+    """The class, then its people (SQLite already holds its write lock). The class comes first because a booking
+    write that grows the capacity holds the class's row (its UPDATE) before it locks the waiting people: the same
+    order on both paths, so they queue instead of deadlocking."""
     if session.get_bind().dialect.name != "sqlite":
         session.execute(select(Booking.id).where(Booking.id == booking.id).with_for_update()).all()
+    lock(session, [], [], contact_ids)
 
 
 def _seats_left(session: Session, booking: Booking) -> int:
