@@ -353,16 +353,21 @@ def create_booking(session: Session, principal: Principal, data: dict) -> Bookin
 
 def _trust(session: Session, trust_id: str | None, masterclass: bool, live: bool,
            during: tuple[datetime, datetime] | None) -> tuple[Trust | None, bool]:
-    """The booking's trust (only a masterclass may have none), and whether the trust rule is hit ``during`` that
-    time (False when None: not checked). One statement: a live booking locks its trust's row (see
-    api.scheduling.conflicts.lock) in the statement that reads it, and asks whether any live booking of the
-    trust overlaps; only then does ``find_conflicts`` read which."""
+    """The booking's trust (only a masterclass may have none), and whether the trust rule may be hit ``during`` that
+    time (False when None: not checked). A live booking locks its trust's row (see api.scheduling.conflicts.lock)
+    in the statement that reads it; only on a possible hit does ``find_conflicts`` read which bookings it hits.
+
+    On SQLite the same statement asks whether any live booking of the trust overlaps: its snapshot is taken with
+    the database's write lock held (BEGIN IMMEDIATE), so the answer is current. Not on PostgreSQL: a statement
+    that waits for a row lock keeps its snapshot (READ COMMITTED re-checks only the locked row), so a booking
+    committed by the lock's previous holder would be missed; there the overlap is read by its own statement,
+    after the lock, and a possible hit is assumed."""
     if trust_id is None:
         if masterclass:
             return None, False
         raise ValidationFailed({"trust_id": ["Missing data for required field (optional only for a masterclass)."]})
-    clash = (exists().where(*SCHEDULING.trust_overlap(Trust.id, *during)) if during is not None
-             else literal(False)).label("clash")
+    in_one = during is not None and session.get_bind().dialect.name == "sqlite"
+    clash = (exists().where(*SCHEDULING.trust_overlap(Trust.id, *during)) if in_one else literal(False)).label("clash")
     stmt = select(Trust, clash).where(Trust.id == trust_id)
     row = session.execute(stmt.with_for_update(of=Trust) if live else stmt).first()
     if row is None:
@@ -370,7 +375,7 @@ def _trust(session: Session, trust_id: str | None, masterclass: bool, live: bool
     trust, hit = row
     if trust.archived_at is not None:
         raise ValidationFailed({"trust_id": ["This trust is archived."]})
-    return trust, bool(hit)
+    return trust, bool(hit) if in_one else during is not None
 
 
 def _capacity(masterclass: bool, data: dict) -> None:
