@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from api import config as config_module
 from api import idempotency, observability, ratelimit, serving
 from api.auth import Principal, authenticate, authorise
-from api.db import autocommit_reads, autocommit_until_write, make_engine
+from api.db import autocommit_reads, autocommit_until_write, end_read, make_engine, read_only_transaction
 from api.errors import ProblemError, Unauthorized, internal_error, problem_response, render_http_exception, render_problem
 from api.extensions import Session, api
 from api.logsafe import redact_path
@@ -163,8 +163,12 @@ def _prepare_session() -> None:
     if g.get("session_prepared"):
         return
     g.session_prepared = True
-    if request.method in SAFE_METHODS and getattr(_view_handler(current_app), "_autocommit_reads", False):
-        autocommit_reads(Session())  # before the token lookup: no BEGIN/ROLLBACK round trips at all
+    if request.method in SAFE_METHODS:
+        view = _view_handler(current_app)
+        if getattr(view, "_autocommit_reads", False):
+            autocommit_reads(Session())  # before the token lookup: no BEGIN/ROLLBACK round trips at all
+        elif not getattr(view, "_stores_on_read", None):
+            read_only_transaction(Session())  # PostgreSQL: ended by COMMIT, keeping prepared statements
     elif request.method not in SAFE_METHODS:
         autocommit_until_write(Session())  # SQLite: the token lookup needs no BEGIN before BEGIN IMMEDIATE
 
@@ -225,7 +229,7 @@ def _register_request_hooks(app: Flask) -> None:
         if request.method in SAFE_METHODS and response.status_code < 400:
             commit_read = getattr(_view_handler(app), "_stores_on_read", None)  # api.derived.stores_on_read
         if request.method in SAFE_METHODS and not commit_read:
-            Session.rollback()
+            end_read(Session())
             return response
         if commit_read == "best-effort":
             # A cache fill during a read (stored renderings, report roll-ups): never fail the read for it.

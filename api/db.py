@@ -139,6 +139,32 @@ def autocommit_reads(session) -> None:
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
+def read_only_transaction(session) -> bool:
+    """PostgreSQL: run this read's transaction as ``READ ONLY`` (psycopg sends ``BEGIN READ ONLY``: no extra round
+    trip), so ``end_read`` can end it with COMMIT. A GET that tried to write fails instead of writing.
+    Returns whether it applied (not on SQLite, nor to a session already in a transaction, such as the tests'
+    rolled-back outer one)."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"postgresql_readonly": True})
+        session.info["read_only"] = True
+        return True
+    return False
+
+
+def end_read(session) -> None:
+    """End a read that stores nothing. A ``READ ONLY`` transaction (``read_only_transaction``) ends with COMMIT,
+    which writes nothing either: psycopg forgets every prepared statement of its connection on a ROLLBACK (and
+    sends ``DEALLOCATE ALL``), so reads ending in ROLLBACK had every statement, the token lookup included,
+    parsed and planned afresh on each request. Objects changed in memory are dropped, never flushed. Anything
+    else rolls back."""
+    if session.info.get("read_only") and session.in_transaction():
+        session.expunge_all()
+        session.commit()
+    else:
+        session.rollback()
+
+
 def autocommit_until_write(session) -> None:
     """SQLite: a write request's statements before its write transaction (the token lookup) run in
     autocommit, without a BEGIN of their own; ``BEGIN IMMEDIATE`` then starts the write. Each of them is
