@@ -40,6 +40,9 @@ def create_app(config: dict | None = None) -> Flask:
     engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
     app.extensions["engine"] = engine
     Session.configure(bind=engine)
+    from api.calendar.service import FeedBodies
+    if app.config["FEED_CACHE_MB"]:
+        app.extensions["feed_bodies"] = FeedBodies(app.config["FEED_CACHE_MB"] * 1024 * 1024)
 
     from api.openapi import init_spec
     api.init_app(app, spec_kwargs=init_spec())

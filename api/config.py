@@ -137,6 +137,8 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "IDEMPOTENCY_TTL_HOURS": _int("BOARDROOM_IDEMPOTENCY_TTL_HOURS", 48, 1),
         "FEED_HISTORY_DAYS": _int("BOARDROOM_FEED_HISTORY_DAYS", 365),
         "FEED_CANCELLED_DAYS": 30,
+        # Each worker keeps feeds' current bodies up to this size, for polls without If-None-Match (0: none).
+        "FEED_CACHE_MB": _int("BOARDROOM_FEED_CACHE_MB", 16),
         "RETENTION_DAYS": _int("BOARDROOM_RETENTION_DAYS", 2555, 1),
         "BOOKING_URL_TEMPLATE": os.environ.get("BOARDROOM_BOOKING_URL_TEMPLATE"),  # e.g. https://app/bookings/{id}
         # Invitation emails: SMTP when set, else .eml files in MAIL_DIR; reminders N days before (0: none).

@@ -222,7 +222,8 @@ class FeedFile(MethodView):
         if cached is not None:
             cached.headers.update(headers)
             return cached
-        body = service.build_feed(session, view, now, current_app.config)
+        body = service.feed_body(session, view, validators, now, current_app.config,
+                                 current_app.extensions.get("feed_bodies"))
         return Response(body, content_type=ICS_TYPE, headers=headers)
 
 

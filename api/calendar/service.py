@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -321,6 +323,57 @@ def feed_validators(view: FeedView, now: datetime, config: Mapping[str, Any]) ->
     etag = '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
     moments = [t for t in (view.state_changed_at, view.created_at, day) if t is not None]
     return Validators(etag=etag, last_modified=min(max(moments), now))
+
+
+class FeedBodies:
+    """Each feed's last body, under the ETag it was served with: bounded in bytes, least recently used first out.
+
+    Calendar apps poll a feed every few minutes, and many (Google Calendar among them) send no ``If-None-Match``:
+    while the ETag stands (no write changed what feeds show, same day), such a poll is answered from here after
+    the one statement ``feed_by_token`` runs anyway, so a revoked or rotated feed still answers 404 at once.
+    The ETag names everything the body shows, so a body kept under a current ETag is current. One entry per
+    feed (a newer version replaces the older), per worker process. Contact feeds are rendered on request and
+    small: not kept.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, feed_id: str, etag: str) -> bytes | None:
+        with self._lock:
+            item = self._items.get(feed_id)
+            if item is None or item[0] != etag:
+                return None
+            self._items.move_to_end(feed_id)
+            return item[1]
+
+    def put(self, feed_id: str, etag: str, body: bytes) -> None:
+        if len(body) > self.max_bytes // 4:
+            return
+        with self._lock:
+            old = self._items.pop(feed_id, None)
+            if old is not None:
+                self._bytes -= len(old[1])
+            self._items[feed_id] = (etag, body)
+            self._bytes += len(body)
+            while self._bytes > self.max_bytes:
+                _id, (_etag, dropped) = self._items.popitem(last=False)
+                self._bytes -= len(dropped)
+
+
+def feed_body(session: Session, view: FeedView, validators: Validators, now: datetime, config: Mapping[str, Any],
+              kept: FeedBodies | None) -> bytes:
+    """The feed's body: the one kept under its current ETag, else built (``build_feed``) and kept."""
+    if kept is None or view.scope == "contact":
+        return build_feed(session, view, now, config)
+    body = kept.get(view.id, validators.etag)
+    if body is None:
+        body = build_feed(session, view, now, config)
+        kept.put(view.id, validators.etag, body)
+    return body
 
 
 @lru_cache(maxsize=16)
