@@ -346,6 +346,33 @@ def test_with_redis_a_request_costs_one_round_trip_and_the_headers_stay_exact(ap
     storage.reset()
 
 
+def test_the_redis_window_moves_and_counts_every_hit_of_a_busy_one():
+    """The sorted-set window: a hit counts while younger than the window; a busy window counts every hit."""
+    import time as clock
+
+    from limits import parse
+    from limits.strategies import MovingWindowRateLimiter
+
+    from api.ratelimit import OneTripRedisStorage
+    from tests.test_instances import REDIS_URL, require_redis
+
+    require_redis()
+    storage = OneTripRedisStorage("boardroom+" + REDIS_URL, key_prefix=f"test-{uuid.uuid4().hex[:12]}")
+    limiter = MovingWindowRateLimiter(storage)
+    small = parse("3 per 2 seconds")
+    assert [limiter.hit(small, "a") for _ in range(4)] == [True, True, True, False]
+    reset_at, remaining = limiter.get_window_stats(small, "a")
+    assert remaining == 0 and 0 < reset_at - clock.time() <= 2
+    clock.sleep(2.1)
+    assert limiter.hit(small, "a") and limiter.get_window_stats(small, "a").remaining == 2
+
+    busy = parse("100000 per minute")
+    for _ in range(3000):
+        limiter.hit(busy, "busy")
+    assert limiter.get_window_stats(busy, "busy").remaining == 100000 - 3000
+    storage.reset()
+
+
 def test_the_document_declares_429_and_the_ratelimit_headers_a_refused_request_sends(app, coordinator, limit):
     """Typed clients can read the quota and the wait: every rate-limited operation (the API and the feeds)
     declares 429 with Retry-After and both RateLimit headers, and its successes declare the RateLimit headers;
