@@ -172,7 +172,7 @@ def _prepare_session() -> None:
             autocommit_reads(Session())  # before the token lookup: no BEGIN/ROLLBACK round trips at all
         elif not getattr(view, "_stores_on_read", None):
             read_only_transaction(Session())  # PostgreSQL: ended by COMMIT, keeping prepared statements
-    elif request.method not in SAFE_METHODS:
+    else:
         autocommit_until_write(Session())  # SQLite: the token lookup needs no BEGIN before BEGIN IMMEDIATE
 
 

@@ -129,13 +129,19 @@ def _ping_after_idle(engine: Engine) -> None:
             raise DisconnectionError() from exc
 
 
+def _starts_on(session, dialect: str) -> bool:
+    """Whether this request's session is about to open its own connection on ``dialect``: bound to the engine and
+    not yet in a transaction (the tests bind it to a connection already inside their rolled-back outer one)."""
+    bind = session.get_bind()
+    return isinstance(bind, Engine) and bind.dialect.name == dialect and not session.in_transaction()
+
+
 def autocommit_reads(session) -> None:
     """PostgreSQL: run this request's statements outside a transaction block (no BEGIN and ROLLBACK
     round trips). For public reads whose statements are each consistent on their own; under READ
     COMMITTED every statement sees a fresh snapshot anyway. SQLite is left as it is, and so is a
     session bound to a connection already in a transaction (the tests' rolled-back outer transaction)."""
-    bind = session.get_bind()
-    if isinstance(bind, Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
+    if _starts_on(session, "postgresql"):
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
@@ -144,8 +150,7 @@ def read_only_transaction(session) -> bool:
     trip), so ``end_read`` can end it with COMMIT. A GET that tried to write fails instead of writing.
     Returns whether it applied (not on SQLite, nor to a session already in a transaction, such as the tests'
     rolled-back outer one)."""
-    bind = session.get_bind()
-    if isinstance(bind, Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
+    if _starts_on(session, "postgresql"):
         session.connection(execution_options={"postgresql_readonly": True})
         session.info["read_only"] = True
         return True
@@ -169,8 +174,7 @@ def autocommit_until_write(session) -> None:
     """SQLite: a write request's statements before its write transaction (the token lookup) run in
     autocommit, without a BEGIN of their own; ``BEGIN IMMEDIATE`` then starts the write. Each of them is
     one self-consistent statement. PostgreSQL needs nothing: its write transaction starts with the lookup."""
-    bind = session.get_bind()
-    if isinstance(bind, Engine) and bind.dialect.name == "sqlite" and not session.in_transaction():
+    if _starts_on(session, "sqlite"):
         session.connection(execution_options={"sqlite_autocommit": True})
 
 

@@ -95,14 +95,18 @@ return {redis.call('zcount', KEYS[1], ARGV[2], '+inf'), oldest[2] or ARGV[1]}
     def window_key(self, key: str) -> str:
         return self.prefixed_key(key) + self.KEY_SUFFIX
 
+    @staticmethod
+    def _now_and_start(expiry: int) -> list[int]:
+        """Now and the window's start, in integer milliseconds (the sorted set's scores)."""
+        now_ms = int(time.time() * 1000)
+        return [now_ms, now_ms - expiry * 1000]
+
     def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
         if amount > limit:
             return False
-        now = time.time()
-        now_ms = int(now * 1000)
+        now_ms, start_ms = self._now_and_start(expiry)
         acquired, count, oldest = self.lua_hit(
-            [self.window_key(key)], [now_ms, now_ms - expiry * 1000, limit, amount, expiry * 1000,
-                                     f"{now_ms}:{secrets.token_hex(6)}"])
+            [self.window_key(key)], [now_ms, start_ms, limit, amount, expiry * 1000, f"{now_ms}:{secrets.token_hex(6)}"])
         if has_request_context():
             g.rate_window = (key, limit, expiry, (float(oldest) / 1000, int(count)))
         return bool(acquired)
@@ -111,8 +115,7 @@ return {redis.call('zcount', KEYS[1], ARGV[2], '+inf'), oldest[2] or ARGV[1]}
         kept = g.pop("rate_window", None) if has_request_context() else None
         if kept is not None and kept[:3] == (key, limit, expiry):
             return kept[3]
-        now_ms = int(time.time() * 1000)
-        count, oldest = self.lua_window([self.window_key(key)], [now_ms, now_ms - expiry * 1000])
+        count, oldest = self.lua_window([self.window_key(key)], self._now_and_start(expiry))
         return float(oldest) / 1000, int(count)
 
     def clear(self, key: str) -> None:
