@@ -320,6 +320,7 @@ def test_an_unreachable_redis_fails_open(app, coordinator, monkeypatch):
 def test_with_redis_a_request_costs_one_round_trip_and_the_headers_stay_exact(app, coordinator, limit, monkeypatch):
     """The hit and the window's stats for the headers come back from one Lua call (OneTripRedisStorage)."""
     from limits.strategies import MovingWindowRateLimiter
+    from redis.connection import Connection
 
     from api.ratelimit import OneTripRedisStorage, storage_uri
     from tests.test_instances import REDIS_URL, require_redis
@@ -330,19 +331,54 @@ def test_with_redis_a_request_costs_one_round_trip_and_the_headers_stay_exact(ap
     limiter = next(iter(app.extensions["limiter"]))
     monkeypatch.setattr(limiter, "_storage", storage)
     monkeypatch.setattr(limiter, "_limiter", MovingWindowRateLimiter(storage))
-    limit(api="4/minute")
+    limit(api="5/minute")
     calls = []
-    real = storage.storage.execute_command
-    monkeypatch.setattr(storage.storage, "execute_command", lambda *a, **kw: calls.append(a[0]) or real(*a, **kw))
-    coordinator.get("/api/v1/trusts")  # a Redis that has never seen the script loads it on this first call
+    real = Connection.send_command
+    monkeypatch.setattr(Connection, "send_command", lambda self, *a, **kw: calls.append(a[0]) or real(self, *a, **kw))
+    coordinator.get("/api/v1/trusts")  # the pool's first connection: its handshake (CLIENT SETINFO, SELECT)
     seen = []
-    for _ in range(4):
+    for n in range(4):
+        if n == 1:
+            storage.get_connection().script_flush()  # a restarted Redis has forgotten the script: sent once more
         calls.clear()
         r = coordinator.get("/api/v1/trusts")
         seen.append((r.status_code, REMAINING.match(r.headers["RateLimit"]).group(2)))
-        assert calls == ["EVALSHA"], calls
-    assert seen == [(200, "2"), (200, "1"), (200, "0"), (429, "0")]
+        assert calls == (["EVALSHA", "EVAL"] if n == 1 else ["EVALSHA"]), (n, calls)
+    assert seen == [(200, "3"), (200, "2"), (200, "1"), (200, "0")]
+    r = coordinator.get("/api/v1/trusts")
+    assert r.status_code == 429 and REMAINING.match(r.headers["RateLimit"]).group(2) == "0"
     assert 1 <= int(r.headers["Retry-After"]) <= 60
+    storage.reset()
+
+
+def test_a_redis_connection_lost_mid_request_serves_it_and_the_next_one_counts_again(app, coordinator, limit,
+                                                                                      monkeypatch, caplog):
+    """A dropped connection costs one unlimited (logged) request, never a 500; the pool reconnects for the next."""
+    from limits.strategies import MovingWindowRateLimiter
+    from redis.connection import Connection
+
+    from api.ratelimit import OneTripRedisStorage
+    from tests.test_instances import REDIS_URL, require_redis
+
+    require_redis()
+    storage = OneTripRedisStorage("boardroom+" + REDIS_URL, key_prefix=f"test-{uuid.uuid4().hex[:12]}")
+    limiter = next(iter(app.extensions["limiter"]))
+    monkeypatch.setattr(limiter, "_storage", storage)
+    monkeypatch.setattr(limiter, "_limiter", MovingWindowRateLimiter(storage))
+    limit(api="3/minute")
+    assert REMAINING.match(coordinator.get("/api/v1/trusts").headers["RateLimit"]).group(2) == "2"
+    real = Connection.read_response
+
+    def lost(self, *a, **kw):
+        self._sock.close()  # the server went away after the command was sent
+        return real(self, *a, **kw)
+
+    with monkeypatch.context() as broken:
+        broken.setattr(Connection, "read_response", lost)
+        r = coordinator.get("/api/v1/trusts")
+    assert r.status_code == 200 and "RateLimit" not in r.headers
+    r = coordinator.get("/api/v1/trusts")
+    assert r.status_code == 200 and REMAINING.match(r.headers["RateLimit"]).group(2) in {"0", "1"}
     storage.reset()
 
 
