@@ -40,7 +40,7 @@ run: $(STAMP) migrate
 
 wrk:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) || \
-		echo "wrk could not be installed: the benchmark smoke test will be skipped"
+		echo "wrk could not be installed: the benchmark smoke test fails in CI and skips loudly elsewhere"
 
 test: $(STAMP) $(JS_STAMP) wrk
 	BOARDROOM_ENV=testing $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -336,22 +336,26 @@ def measure_size(url: str, size: int, seconds: float, *, feed: bool = False, lim
             results["worker_rss_growth_mib"] = round((peak - rss_before) / 1024, 1)
             results["worker_peak_rss_mib"] = round(peak / 1024, 1)
     if limiter and redis_answers():
-        # The same list served twice by fresh servers, warmed alike: rate limiting off, then on with its
-        # counters in Redis (moving window) and a limit the load never reaches.
-        # Served off, on, on, off (each by a fresh server) and averaged per setting: the two settings see the
-        # same drift of a shared machine, rather than one setting its first minutes and the other its last.
+        # The same list served by fresh servers, warmed alike: rate limiting off; on with its counters in Redis
+        # (moving window) and a limit the load never reaches; and off but paying one bare Redis round trip a
+        # request (bench/redis_floor.py), the floor of any limiter shared through Redis.
+        # Served off, on, floor, floor, on, off (each by a fresh server) and averaged per setting: the settings
+        # see the same drift of a shared machine, rather than one setting its first minutes and another its last.
         prefix = f"bench-{os.getpid()}-{time.monotonic_ns()}"
         path = "/api/v1/bookings?page_size=50"
-        settings = {"list_bookings_50_limits_off": {},
-                    "list_bookings_50_limiter": {"REDIS_URL": REDIS_URL, "BOARDROOM_RATE_LIMIT_PREFIX": prefix,
-                                                 "BOARDROOM_RATE_LIMIT": "100000000/minute"}}
+        settings = {"list_bookings_50_limits_off": ("wsgi:app", {}),
+                    "list_bookings_50_limiter": ("wsgi:app", {"REDIS_URL": REDIS_URL,
+                                                              "BOARDROOM_RATE_LIMIT_PREFIX": prefix,
+                                                              "BOARDROOM_RATE_LIMIT": "100000000/minute"}),
+                    "list_bookings_50_redis_round_trip": ("bench.redis_floor:app",
+                                                          {"BENCH_FLOOR_REDIS_URL": REDIS_URL})}
         runs: dict[str, list[dict]] = {name: [] for name in settings}
-        for name in ("list_bookings_50_limits_off", "list_bookings_50_limiter", "list_bookings_50_limiter",
-                     "list_bookings_50_limits_off"):
-            extra = settings[name]
-            with serve("wsgi:app", url, extra_env=extra) as (base, _proc):
+        order = list(settings)
+        for name in order + order[::-1]:
+            app, extra = settings[name]
+            with serve(app, url, extra_env=extra) as (base, _proc):
                 with httpx.Client(base_url=base, headers=h, timeout=60) as warm:
-                    assert ("RateLimit" in warm.get(path).headers) == bool(extra)
+                    assert ("RateLimit" in warm.get(path).headers) == (name == "list_bookings_50_limiter")
                 wrk(base + path, seconds=1, token=token)  # warm both workers
                 runs[name].append(wrk(base + path, seconds=seconds, token=token))
         for name, figures in runs.items():
@@ -470,6 +474,11 @@ def print_table(db: str, sizes: dict, base: dict, rows, ical_seconds: float) -> 
     print("\ngoal                                                          value     limit  result")
     for name, value, limit, ok in rows:
         print(f"{name:<60}{value:>9}{limit:>9}  {'PASS' if ok else 'FAIL'}")
+    large = next((res for res in sizes.values() if "list_bookings_50_redis_round_trip" in res), None)
+    if large:
+        off, floor = large["list_bookings_50_limits_off"]["rps"], large["list_bookings_50_redis_round_trip"]["rps"]
+        print(f"\nlimiter row's floor: one bare Redis round trip a request (no limiting) / off = {floor / off:.3f}; "
+              f"rate limits on / that floor = {large['list_bookings_50_limiter']['rps'] / floor:.3f}")
 
 
 def main() -> int:
