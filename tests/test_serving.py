@@ -317,45 +317,10 @@ def test_an_unreachable_redis_fails_open(app, coordinator, monkeypatch):
     assert r.status_code == 200
 
 
-def test_with_redis_a_request_costs_one_round_trip_and_the_headers_stay_exact(app, coordinator, limit, monkeypatch):
-    """The hit and the window's stats for the headers come back from one Lua call (OneTripRedisStorage)."""
+@pytest.fixture
+def redis_storage(app, monkeypatch):
+    """The suite's limiter counting in Redis (OneTripRedisStorage, a key prefix of its own); the storage."""
     from limits.strategies import MovingWindowRateLimiter
-    from redis.connection import Connection
-
-    from api.ratelimit import OneTripRedisStorage, storage_uri
-    from tests.test_instances import REDIS_URL, require_redis
-
-    require_redis()
-    assert storage_uri({"REDIS_URL": REDIS_URL}) == "boardroom+" + REDIS_URL
-    storage = OneTripRedisStorage("boardroom+" + REDIS_URL, key_prefix=f"test-{uuid.uuid4().hex[:12]}")
-    limiter = next(iter(app.extensions["limiter"]))
-    monkeypatch.setattr(limiter, "_storage", storage)
-    monkeypatch.setattr(limiter, "_limiter", MovingWindowRateLimiter(storage))
-    limit(api="5/minute")
-    calls = []
-    real = Connection.send_command
-    monkeypatch.setattr(Connection, "send_command", lambda self, *a, **kw: calls.append(a[0]) or real(self, *a, **kw))
-    coordinator.get("/api/v1/trusts")  # the pool's first connection: its handshake (CLIENT SETINFO, SELECT)
-    seen = []
-    for n in range(4):
-        if n == 1:
-            storage.get_connection().script_flush()  # a restarted Redis has forgotten the script: sent once more
-        calls.clear()
-        r = coordinator.get("/api/v1/trusts")
-        seen.append((r.status_code, REMAINING.match(r.headers["RateLimit"]).group(2)))
-        assert calls == (["EVALSHA", "EVAL"] if n == 1 else ["EVALSHA"]), (n, calls)
-    assert seen == [(200, "3"), (200, "2"), (200, "1"), (200, "0")]
-    r = coordinator.get("/api/v1/trusts")
-    assert r.status_code == 429 and REMAINING.match(r.headers["RateLimit"]).group(2) == "0"
-    assert 1 <= int(r.headers["Retry-After"]) <= 60
-    storage.reset()
-
-
-def test_a_redis_connection_lost_mid_request_serves_it_and_the_next_one_counts_again(app, coordinator, limit,
-                                                                                      monkeypatch, caplog):
-    """A dropped connection costs one unlimited (logged) request, never a 500; the pool reconnects for the next."""
-    from limits.strategies import MovingWindowRateLimiter
-    from redis.connection import Connection
 
     from api.ratelimit import OneTripRedisStorage
     from tests.test_instances import REDIS_URL, require_redis
@@ -365,6 +330,43 @@ def test_a_redis_connection_lost_mid_request_serves_it_and_the_next_one_counts_a
     limiter = next(iter(app.extensions["limiter"]))
     monkeypatch.setattr(limiter, "_storage", storage)
     monkeypatch.setattr(limiter, "_limiter", MovingWindowRateLimiter(storage))
+    yield storage
+    storage.reset()
+
+
+def test_with_redis_a_request_costs_one_round_trip_and_the_headers_stay_exact(coordinator, limit, monkeypatch,
+                                                                              redis_storage):
+    """The hit and the window's stats for the headers come back from one Lua call (OneTripRedisStorage)."""
+    from redis.connection import Connection
+
+    from api.ratelimit import storage_uri
+    from tests.test_instances import REDIS_URL
+
+    assert storage_uri({"REDIS_URL": REDIS_URL}) == "boardroom+" + REDIS_URL
+    limit(api="5/minute")
+    calls = []
+    real = Connection.send_command
+    monkeypatch.setattr(Connection, "send_command", lambda self, *a, **kw: calls.append(a[0]) or real(self, *a, **kw))
+    coordinator.get("/api/v1/trusts")  # the pool's first connection: its handshake (CLIENT SETINFO, SELECT)
+    seen = []
+    for n in range(4):
+        if n == 1:
+            redis_storage.get_connection().script_flush()  # a restarted Redis has forgotten the script: sent once more
+        calls.clear()
+        r = coordinator.get("/api/v1/trusts")
+        seen.append((r.status_code, REMAINING.match(r.headers["RateLimit"]).group(2)))
+        assert calls == (["EVALSHA", "EVAL"] if n == 1 else ["EVALSHA"]), (n, calls)
+    assert seen == [(200, "3"), (200, "2"), (200, "1"), (200, "0")]
+    r = coordinator.get("/api/v1/trusts")
+    assert r.status_code == 429 and REMAINING.match(r.headers["RateLimit"]).group(2) == "0"
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
+
+
+def test_a_redis_connection_lost_mid_request_serves_it_and_the_next_one_counts_again(coordinator, limit,
+                                                                                      monkeypatch, redis_storage):
+    """A dropped connection costs one unlimited (logged) request, never a 500; the pool reconnects for the next."""
+    from redis.connection import Connection
+
     limit(api="3/minute")
     assert REMAINING.match(coordinator.get("/api/v1/trusts").headers["RateLimit"]).group(2) == "2"
     real = Connection.read_response
@@ -379,7 +381,6 @@ def test_a_redis_connection_lost_mid_request_serves_it_and_the_next_one_counts_a
     assert r.status_code == 200 and "RateLimit" not in r.headers
     r = coordinator.get("/api/v1/trusts")
     assert r.status_code == 200 and REMAINING.match(r.headers["RateLimit"]).group(2) in {"0", "1"}
-    storage.reset()
 
 
 def test_the_redis_window_moves_and_counts_every_hit_of_a_busy_one():
